@@ -1,0 +1,245 @@
+#include "commands.hpp"
+
+#include <openssl/crypto.h>
+
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <iterator>
+
+#include "etcd_pki/etcd_pki.hpp"
+#include "goflags.hpp"
+
+namespace etcd_pki::cli {
+
+namespace {
+
+std::string read_input(const std::string& path, Errc category) {
+  if (path == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
+  return read_text_file(path, category);
+}
+
+std::string source_name(const std::string& path) { return path == "-" ? "stdin" : path; }
+
+void print_warnings(const std::vector<std::string>& warnings) {
+  for (const auto& w : warnings) std::cerr << "etcd-pki: warning: " << w << "\n";
+}
+
+void deliver(const Bundle& bundle, const OutputArgs& out, const std::string& base) {
+  print_warnings(bundle.warnings);
+  if (out.json) {
+    std::cout << to_cfssl_json(bundle) << std::flush;
+    return;
+  }
+  auto files = bundle_files(bundle, out.out_dir, base);
+  write_files(files, out.force);
+  std::string list;
+  for (const auto& f : files) list += (list.empty() ? "" : ", ") + f.path;
+  std::cerr << "etcd-pki: wrote " << list << "\n";
+}
+
+Policy load_policy(const std::string& config) {
+  if (config.empty()) return Policy::builtin();
+  Policy p = Policy::from_json(read_text_file(config, Errc::config), config);
+  print_warnings(p.warnings());
+  return p;
+}
+
+SignOptions sign_options(const std::string& hostname, const std::string& crl) {
+  SignOptions o;
+  if (!hostname.empty()) o.hosts = split_hostnames(hostname);
+  if (!crl.empty()) o.crl_url = crl;
+  return o;
+}
+
+}  // namespace
+
+std::string default_base_name(const std::string& input, const std::string& fallback) {
+  if (input.empty() || input == "-") return fallback;
+  std::string base = std::filesystem::path(input).filename().string();
+  for (const char* ext : {".json", ".csr", ".pem"})
+    if (base.size() > std::strlen(ext) && base.ends_with(ext)) base.resize(base.size() - std::strlen(ext));
+  if (base.size() > 4 && base.ends_with("-csr")) base.resize(base.size() - 4);
+  return base;
+}
+
+int init_ca(const std::string& csr_json, const OutputArgs& out) {
+  Request req = csr_json.empty() ? Request::default_ca()
+                                 : Request::from_json(read_input(csr_json, Errc::input), source_name(csr_json));
+  if (!req.ca) req.ca = CaOptions{};
+  deliver(make_ca(req, {}, source_name(csr_json)), out, out.name.empty() ? "ca" : out.name);
+  return 0;
+}
+
+int issue(const SignArgs& a) {
+  Policy policy = load_policy(a.config);
+  const Profile& profile = policy.profile(a.profile);
+  Request req = Request::from_json(read_input(a.input, Errc::input), source_name(a.input));
+  Signer signer = load_signer(a.ca, a.ca_key);
+  Bundle b = issue(req, signer, profile, sign_options(a.hostname, a.crl), source_name(a.input));
+  deliver(b, a.out, a.out.name.empty() ? default_base_name(a.input, "cert") : a.out.name);
+  return 0;
+}
+
+int sign(const SignArgs& a) {
+  Policy policy = load_policy(a.config);
+  const Profile& profile = policy.profile(a.profile);
+  std::string csr = read_input(a.input, Errc::csr);
+  Signer signer = load_signer(a.ca, a.ca_key);
+  Bundle b = sign_csr(csr, signer, profile, sign_options(a.hostname, a.crl), source_name(a.input));
+  if (!a.out.json) b.csr_pem.reset();  // the CSR file is already there
+  deliver(b, a.out, a.out.name.empty() ? default_base_name(a.input, "cert") : a.out.name);
+  return 0;
+}
+
+int print_defaults(const std::string& what) {
+  // Byte for byte what cfssl prints (its output ends with an empty line).
+  if (what == "config") {
+    std::cout << R"({
+    "signing": {
+        "default": {
+            "expiry": "168h"
+        },
+        "profiles": {
+            "www": {
+                "expiry": "8760h",
+                "usages": [
+                    "signing",
+                    "key encipherment",
+                    "server auth"
+                ]
+            },
+            "client": {
+                "expiry": "8760h",
+                "usages": [
+                    "signing",
+                    "key encipherment",
+                    "client auth"
+                ]
+            }
+        }
+    }
+}
+
+)";
+    return 0;
+  }
+  if (what == "csr") {
+    std::cout << R"({
+    "CN": "example.net",
+    "hosts": [
+        "example.net",
+        "www.example.net"
+    ],
+    "key": {
+        "algo": "ecdsa",
+        "size": 256
+    },
+    "names": [
+        {
+            "C": "US",
+            "ST": "CA",
+            "L": "San Francisco"
+        }
+    ]
+}
+
+)";
+    return 0;
+  }
+  std::cout << "Default configurations are available for:\n\tconfig\n\tcsr\n";
+  if (what == "list") return 0;
+  throw Error(Errc::usage, "unknown default \"" + what + "\" (use config or csr)");
+}
+
+int version() {
+  std::cout << "etcd-pki " << etcd_pki::version << "\n" << OpenSSL_version(OPENSSL_VERSION) << "\n";
+  return 0;
+}
+
+int gencert(const std::vector<std::string>& args) {
+  bool initca = false;
+  std::string ca, ca_key, config, profile, hostname, cn, loglevel, crl, remote, label;
+  GoFlags f;
+  f.add_bool("initca", &initca, "initialise new CA");
+  f.add_string("ca", &ca, "CA used to sign the new certificate");
+  f.add_string("ca-key", &ca_key, "CA private key");
+  f.add_string("config", &config, "path to configuration file");
+  f.add_string("profile", &profile, "signing profile to use");
+  f.add_string("hostname", &hostname, "hostname(s) for the cert, comma-separated");
+  f.add_string("cn", &cn, "certificate common name (CN)");
+  f.add_string("crl", &crl, "CRL URL that overrides the one in the profile");
+  f.add_string("loglevel", &loglevel, "accepted for cfssl compatibility; ignored");
+  f.add_string("remote", &remote, "not supported (remote signing)");
+  f.add_string("label", &label, "not supported (multiroot signing)");
+  bool help = false;
+  f.add_bool("h", &help, "show this help");
+  f.add_bool("help", &help, "show this help");
+  auto pos = f.parse(args);
+  if (help) {
+    std::cout << "Usage: etcd-pki gencert -initca CSRJSON\n"
+                 "       etcd-pki gencert -ca cert -ca-key key [-config config] [-profile profile] "
+                 "[-hostname hostname] CSRJSON\n"
+                 "Prints cfssl's JSON {\"cert\",\"csr\",\"key\"}; pipe it into `etcd-pki json -bare NAME`.\n\n"
+              << f.usage();
+    return 0;
+  }
+  if (!remote.empty()) throw Error(Errc::usage, "-remote is not supported: etcd-pki signs locally");
+  if (!label.empty()) throw Error(Errc::usage, "-label is not supported");
+  if (pos.size() != 1)
+    throw Error(Errc::usage, pos.empty() ? "no CSR JSON given (usage: etcd-pki gencert [flags] CSRJSON)"
+                                         : "only one argument is accepted (flags go before the CSR JSON)");
+  const std::string& input = pos[0];
+  std::optional<Policy> policy;
+  if (!config.empty()) policy = load_policy(config);
+  Request req = Request::from_json(read_input(input, Errc::input), source_name(input));
+  if (!cn.empty()) req.subject.common_name = cn;
+  OutputArgs out;
+  out.json = true;
+  if (initca) {
+    if (!ca_key.empty()) throw Error(Errc::usage, "-initca with -ca-key (re-using a CA key) is not supported");
+    if (!hostname.empty()) print_warnings({"-hostname is ignored with -initca (as by cfssl)"});
+    if (!req.ca) req.ca = CaOptions{};
+    deliver(make_ca(req, {}, source_name(input)), out, "");
+    return 0;
+  }
+  if (ca.empty()) throw Error(Errc::ca, "need a CA certificate (provide one with -ca)");
+  if (ca_key.empty()) throw Error(Errc::ca, "need a CA key (provide one with -ca-key)");
+  if (!policy) policy = Policy::builtin();
+  const Profile& prof = policy->profile(profile);
+  Signer signer = load_signer(ca, ca_key);
+  deliver(issue(req, signer, prof, sign_options(hostname, crl), source_name(input)), out, "");
+  return 0;
+}
+
+int cfssljson(const std::vector<std::string>& args) {
+  bool bare = false, to_stdout = false, force = false, help = false;
+  std::string input = "-";
+  GoFlags f;
+  f.add_bool("bare", &bare, "the response from cfssl is not wrapped in the API standard response");
+  f.add_string("f", &input, "JSON input (default \"-\")");
+  f.add_bool("stdout", &to_stdout, "output the response instead of saving to a file");
+  f.add_bool("force", &force, "replace existing files (etcd-pki never overwrites without it)");
+  f.add_bool("h", &help, "show this help");
+  f.add_bool("help", &help, "show this help");
+  auto pos = f.parse(args);
+  if (help) {
+    std::cout << "Usage: etcd-pki json [-bare] [-f FILE] [-stdout] [-force] [NAME]\n"
+                 "Writes NAME.pem, NAME-key.pem and NAME.csr from cfssl JSON, like cfssljson.\n\n"
+              << f.usage();
+    return 0;
+  }
+  std::string base = pos.empty() ? "cert" : pos[0];  // a trailing "-" (cfssljson -bare ca -) is ignored
+  Bundle b = from_cfssl_json(read_input(input, Errc::input), bare, source_name(input));
+  if (to_stdout) {
+    for (const auto* v : {&b.cert_pem, &b.key_pem, &b.csr_pem})
+      if (*v) std::cout << **v << "\n";
+    return 0;
+  }
+  OutputArgs out;
+  out.force = force;
+  deliver(b, out, base);
+  return 0;
+}
+
+}  // namespace etcd_pki::cli

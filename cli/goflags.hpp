@@ -1,0 +1,27 @@
+#pragma once
+// Go's `flag` package rules, for the cfssl-compatible commands (gencert, json): "-x v", "-x=v",
+// "--x=v", booleans as "-b" or "-b=true"; parsing stops at the first positional argument.
+#include <map>
+#include <string>
+#include <vector>
+
+namespace etcd_pki::cli {
+
+class GoFlags {
+ public:
+  void add_string(const std::string& name, std::string* target, std::string help);
+  void add_bool(const std::string& name, bool* target, std::string help);
+  // Throws Error(Errc::usage) on an unknown flag or a missing value; returns the positionals.
+  std::vector<std::string> parse(const std::vector<std::string>& args) const;
+  std::string usage() const;
+
+ private:
+  struct Flag {
+    std::string* str = nullptr;
+    bool* boolean = nullptr;
+    std::string help;
+  };
+  std::map<std::string, Flag> flags_;
+};
+
+}  // namespace etcd_pki::cli

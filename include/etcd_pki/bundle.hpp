@@ -1,0 +1,50 @@
+#pragma once
+// Stage 6 of the pipeline: what was made, written out. NAME.pem (0644), NAME-key.pem (0600,
+// created with that mode), NAME.csr (0644), all or none (temp file, fsync, rename), or cfssl's
+// JSON on stdout.
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "etcd_pki/certificate.hpp"
+#include "etcd_pki/key.hpp"
+
+namespace etcd_pki {
+
+struct Bundle {
+  std::optional<std::string> cert_pem, csr_pem, key_pem;
+  std::vector<std::string> warnings;
+};
+
+// {"cert":"...","csr":"...","key":"..."}: one line, keys sorted, only those present, Go's JSON
+// escaping, then "\n" (what cfssl gencert prints).
+std::string to_cfssl_json(const Bundle& bundle);
+
+// Reads what cfssl prints, as cfssljson does: with `bare`, the {"cert","csr","key"} map (also
+// "certificate", "certificate_request", "private_key"); without, the API envelope
+// {"success":true,"result":{...}}. A failed envelope or bad JSON is Errc::input.
+Bundle from_cfssl_json(std::string_view text, bool bare, const std::string& source = "stdin");
+
+struct OutputFile {
+  std::string path;
+  std::string content;
+  mode_t mode = 0644;
+};
+
+// The files of a bundle: DIR/BASE.pem, DIR/BASE-key.pem, DIR/BASE.csr (those present).
+std::vector<OutputFile> bundle_files(const Bundle& bundle, const std::string& dir, const std::string& base);
+
+// Writes every file or none. Each goes to a temp file in its folder, created with O_EXCL and
+// its final mode (a key is never readable by others, not even briefly), written and fsynced;
+// then all are renamed into place and the folders fsynced. Without `overwrite`, an existing
+// path is an Errc::exists error before anything is written. Missing folders are created (0755).
+// On failure, temp files are removed and no path is left half-written.
+void write_files(const std::vector<OutputFile>& files, bool overwrite);
+
+// Reads a whole file; a missing or unreadable file is Error(category) naming the path.
+std::string read_text_file(const std::string& path, Errc category = Errc::io);
+
+}  // namespace etcd_pki

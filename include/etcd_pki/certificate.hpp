@@ -1,0 +1,53 @@
+#pragma once
+// An X.509 certificate: what the Signer returns, and what is read back from ca.pem.
+#include <openssl/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "etcd_pki/duration.hpp"
+#include "etcd_pki/error.hpp"
+#include "etcd_pki/hosts.hpp"
+#include "etcd_pki/key.hpp"
+#include "etcd_pki/request.hpp"
+
+namespace etcd_pki {
+
+class Certificate {
+ public:
+  // Exactly one PEM "CERTIFICATE"; anything else is an error of `category` naming `source`.
+  static Certificate from_pem(std::string_view pem, const std::string& source = {}, Errc category = Errc::ca);
+  static Certificate from_native(X509* x509);  // takes a new reference
+
+  std::string to_pem() const;
+
+  Subject subject() const;
+  std::string subject_string() const;  // "C=CN, ST=BeiJing, ..., CN=etcd"
+  std::string issuer_string() const;
+  std::string serial_hex() const;
+  Sans sans() const;
+  TimePoint not_before() const;
+  TimePoint not_after() const;
+  bool is_ca() const;                  // BasicConstraints CA:TRUE
+  std::optional<int> path_len() const;
+  std::optional<uint32_t> key_usage() const;  // KeyUsage bits (see profile.hpp), if present
+  std::vector<std::string> ext_key_usage() const;  // dotted OIDs, in order
+  std::string subject_key_id() const;   // raw bytes ("" when absent)
+  std::string authority_key_id() const; // raw bytes ("" when absent)
+  KeyPair public_key() const;           // a public-only KeyPair
+  bool self_signed() const;
+  std::string sha256_fingerprint() const;  // "AB:CD:..."
+
+  X509* native_handle() const { return x509_.get(); }
+
+ private:
+  explicit Certificate(std::shared_ptr<X509> x) : x509_(std::move(x)) {}
+  std::shared_ptr<X509> x509_;
+};
+
+}  // namespace etcd_pki

@@ -1,0 +1,25 @@
+#pragma once
+// Durations as cfssl writes them: Go's time.ParseDuration ("8760h", "1h30m", "90s"), plus the
+// units "d" (24h) and "y" (365d) as an extension ("365d", "10y").
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace etcd_pki {
+
+using Seconds = std::chrono::seconds;
+using TimePoint = std::chrono::sys_seconds;
+
+// Throws Error(Errc::config, ...) naming what is wrong; `source`/`field` go into the message.
+// Precision below one second is rounded down: certificates carry whole seconds.
+Seconds parse_duration(std::string_view text, std::string source = {}, std::string field = {});
+
+// RFC 3339 timestamps as in cfssl's not_before/not_after ("2030-01-01T00:00:00Z",
+// "2030-01-01T02:00:00+02:00"); fractions of a second are dropped. Errors are Errc::config.
+TimePoint parse_rfc3339(std::string_view text, std::string source = {}, std::string field = {});
+std::string format_rfc3339(TimePoint t);  // "2030-01-01T00:00:00Z"
+
+// "8760h", "90m", "1h30m", "45s", "0s": the shortest Go-style spelling.
+std::string format_duration(Seconds d);
+
+}  // namespace etcd_pki

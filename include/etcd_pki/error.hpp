@@ -1,0 +1,49 @@
+#pragma once
+// The library's one exception type. It never prints and never exits: callers (the CLI)
+// turn the category into an exit code and print what() as one line.
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace etcd_pki {
+
+// Each category is a documented CLI exit code (docs/cli.md); 0 and 1 are not used here.
+enum class Errc : int {
+  usage = 2,    // bad command line
+  input = 3,    // CSR JSON / cluster spec: malformed, unknown field, bad value
+  config = 4,   // ca-config.json: malformed, unknown profile, bad duration or usage
+  key = 5,      // key spec (algorithm, size) or a private key that cannot be read
+  ca = 6,       // CA certificate/key: not a CA, mismatch, unreadable, weak
+  csr = 7,      // external CSR: not a CSR, bad signature
+  policy = 8,   // a request the profile does not allow (CA CSR under a leaf profile ...)
+  io = 9,       // a file that cannot be read or written
+  exists = 10,  // an output file exists and --force was not given
+  crypto = 11,  // an OpenSSL operation failed unexpectedly
+};
+
+const char* to_string(Errc c) noexcept;
+
+class Error : public std::runtime_error {
+ public:
+  // what() = "SOURCE: FIELD: MESSAGE", leaving out the empty parts; always one line.
+  Error(Errc category, std::string message, std::string source = {}, std::string field = {});
+
+  Errc category() const noexcept { return category_; }
+  int exit_code() const noexcept { return static_cast<int>(category_); }
+  const std::string& source() const noexcept { return source_; }
+  const std::string& field() const noexcept { return field_; }
+  const std::string& message() const noexcept { return message_; }
+
+  // The same error, attributed to a file (kept if one is already set).
+  Error with_source(std::string source) const;
+
+ private:
+  Errc category_;
+  std::string message_, source_, field_;
+};
+
+// Throws Error(category, message + ": " + the whole OpenSSL error queue), clearing it.
+[[noreturn]] void throw_openssl(Errc category, std::string_view message, std::string source = {},
+                                std::string field = {});
+
+}  // namespace etcd_pki

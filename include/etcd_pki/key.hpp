@@ -1,0 +1,56 @@
+#pragma once
+// Stage 2 of the pipeline: the key pair. Generated from a KeySpec, loaded from PEM, written
+// the way cfssl writes it (RSA: PKCS#1 "RSA PRIVATE KEY", ECDSA: SEC1 "EC PRIVATE KEY",
+// Ed25519: PKCS#8 "PRIVATE KEY").
+#include <openssl/types.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace etcd_pki {
+
+enum class KeyAlgo { rsa, ecdsa, ed25519 };
+
+struct KeySpec {
+  KeyAlgo algo = KeyAlgo::ecdsa;
+  int size = 256;  // RSA modulus bits; ECDSA curve size (256, 384, 521); 0 for Ed25519
+
+  // cfssl's names and limits: "rsa" 2048-8192, "ecdsa" 256/384/521, "ed25519". Errors use cfssl's
+  // wording ("RSA key is too weak", "RSA key size too large", "invalid curve",
+  // "invalid algorithm") and are Errc::key. A size of 0 means the default for the algorithm
+  // (RSA 2048, ECDSA 256).
+  static KeySpec parse(std::string_view algo, int size, const std::string& source = {},
+                       const std::string& field = "key");
+  // "rsa", "ecdsa", "ed25519"
+  std::string algo_name() const;
+  // "RSA-2048", "ECDSA P-256", "Ed25519"
+  std::string to_string() const;
+  bool operator==(const KeySpec&) const = default;
+};
+
+class KeyPair {
+ public:
+  static KeyPair generate(const KeySpec& spec);
+  // Reads the first private key in a PEM text: PKCS#1, SEC1, PKCS#8 or cfssl's
+  // "Ed25519 PRIVATE KEY"; "EC PARAMETERS" blocks before it are skipped. Encrypted keys and
+  // other PEM types are refused (Errc::key, naming `source`).
+  static KeyPair from_pem(std::string_view pem, const std::string& source = {});
+  // Takes a reference to an existing OpenSSL key (interop).
+  static KeyPair from_native(EVP_PKEY* pkey);
+
+  std::string to_pem() const;
+  KeySpec spec() const;
+  // DER SubjectPublicKeyInfo.
+  std::string public_key_der() const;
+  bool same_public_key(const KeyPair& other) const;
+  bool same_public_key(EVP_PKEY* other) const;
+
+  EVP_PKEY* native_handle() const { return pkey_.get(); }
+
+ private:
+  explicit KeyPair(std::shared_ptr<EVP_PKEY> p) : pkey_(std::move(p)) {}
+  std::shared_ptr<EVP_PKEY> pkey_;  // immutable once made; safe to share between threads
+};
+
+}  // namespace etcd_pki

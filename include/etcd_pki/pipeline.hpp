@@ -1,0 +1,35 @@
+#pragma once
+// The pipeline run end to end, as the CLI commands use it:
+//   init-ca: Request -> KeyPair -> Csr -> ca profile -> self-signed Certificate -> Bundle
+//   issue:   Request -> KeyPair -> Csr -> Profile -> Signer -> Certificate -> Bundle
+//   sign:    external Csr -> Profile -> Signer -> Certificate -> Bundle (no key)
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "etcd_pki/bundle.hpp"
+#include "etcd_pki/csr.hpp"
+#include "etcd_pki/profile.hpp"
+#include "etcd_pki/request.hpp"
+#include "etcd_pki/signer.hpp"
+
+namespace etcd_pki {
+
+// A new self-signed CA from a request (cfssl gencert -initca). The request must name a subject
+// (Request::validate_for_ca); its "ca" block sets expiry, backdate and pathlen.
+Bundle make_ca(const Request& request, const SignOptions& options = {}, const std::string& source = {});
+
+// A new key, CSR and certificate from a request, signed under `profile`. options.hosts, when set,
+// replaces the request's hosts in the CSR and in the certificate (cfssl -hostname). A request
+// with a "ca" block is refused: CA requests go through make_ca.
+Bundle issue(const Request& request, const Signer& signer, const Profile& profile, const SignOptions& options = {},
+             const std::string& source = {});
+
+// Signs an existing CSR (its key stays where it is); csr_pem is echoed in the bundle as cfssl does.
+Bundle sign_csr(const std::string& csr_pem, const Signer& signer, const Profile& profile,
+                const SignOptions& options = {}, const std::string& source = {});
+
+// Loads ca.pem and ca-key.pem and checks they belong together (Errc::ca / Errc::key naming the files).
+Signer load_signer(const std::string& ca_path, const std::string& ca_key_path);
+
+}  // namespace etcd_pki

@@ -1,0 +1,83 @@
+#pragma once
+// Stage 5 of the pipeline: the signer turns a Csr and a Profile into a Certificate.
+// What goes into the certificate is decided first, by the pure function plan_certificate
+// (tested without signing anything); Signer then encodes and signs the plan.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "etcd_pki/certificate.hpp"
+#include "etcd_pki/csr.hpp"
+#include "etcd_pki/key.hpp"
+#include "etcd_pki/profile.hpp"
+
+namespace etcd_pki {
+
+struct SignOptions {
+  std::optional<std::vector<std::string>> hosts;  // replaces the CSR's SANs (as cfssl -hostname)
+  std::optional<TimePoint> now;                    // the clock, for tests; default: system time
+  std::optional<std::string> crl_url;              // replaces the profile's CRL URL (cfssl -crl)
+};
+
+// What the issuer contributes to the decision.
+struct IssuerInfo {
+  std::optional<TimePoint> not_after;  // the leaf is capped here; nullopt for a self-signed root
+  std::optional<int> path_len;         // the issuing CA's pathLen constraint
+  bool self_signed = false;
+};
+
+struct CertificatePlan {
+  Subject subject;
+  Sans sans;
+  bool san_critical = false;
+  TimePoint not_before, not_after;
+  Usages usages;
+  bool is_ca = false;
+  std::optional<int> path_len;
+  std::string ocsp_url, crl_url;
+  std::vector<std::string> issuer_urls;
+  bool ocsp_no_check = false;
+  std::vector<std::string> warnings;
+};
+
+// cfssl's rules (docs/cfssl-compat.md lists where etcd-pki differs): subject in cfssl's canonical
+// order; SANs from the CSR or options.hosts, only IP SANs on a CA; notBefore = now rounded to the
+// minute minus backdate (5 min), notAfter = notBefore + expiry, capped at the issuer's notAfter;
+// key encipherment dropped for non-RSA keys; CA requests only under a ca_constraint profile.
+// Throws Errc::policy / Errc::config.
+CertificatePlan plan_certificate(const Csr& csr, const Profile& profile, const IssuerInfo& issuer,
+                                 const SignOptions& options = {});
+
+struct Issued {
+  Certificate certificate;
+  std::vector<std::string> warnings;
+};
+
+class Signer {
+ public:
+  // Refuses a certificate that is not a CA (or lacks keyCertSign), a key that does not match it,
+  // and RSA keys under 2048 bits (Errc::ca). The names are used in messages.
+  Signer(Certificate ca, KeyPair ca_key, std::string ca_source = "CA certificate",
+         std::string key_source = "CA key");
+
+  // Signs the CSR (keeping the CSR's own public key) under the profile. Thread-safe.
+  Issued sign(const Csr& csr, const Profile& profile, const SignOptions& options = {}) const;
+
+  // A self-signed root from a CSR and its key (cfssl gencert -initca).
+  static Issued self_sign(const Csr& csr, const KeyPair& key, const Profile& profile,
+                          const SignOptions& options = {});
+
+  const Certificate& ca_certificate() const { return ca_; }
+  const KeyPair& ca_key() const { return key_; }
+
+ private:
+  Certificate ca_;
+  KeyPair key_;
+  std::string ca_source_;
+};
+
+// The CA profile for a request's "ca" block: built-in "ca" profile with the request's expiry
+// (default 43800h), backdate, pathlen/pathlenzero and crl_url.
+Profile ca_profile_for(const Request& request);
+
+}  // namespace etcd_pki

@@ -1,0 +1,99 @@
+#include "etcd_pki/bundle.hpp"
+
+#include <cstdio>
+
+#include "json_fields.hpp"
+
+namespace etcd_pki {
+
+namespace {
+// Go's encoding/json string escaping (HTML-safe, as cfssl's output).
+std::string go_json_string(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '<': out += "\\u003c"; break;
+      case '>': out += "\\u003e"; break;
+      case '&': out += "\\u0026"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+}  // namespace
+
+std::string to_cfssl_json(const Bundle& b) {
+  std::string out = "{";
+  auto field = [&](const char* name, const std::optional<std::string>& v) {
+    if (!v) return;
+    if (out.size() > 1) out += ",";
+    out += std::string("\"") + name + "\":" + go_json_string(*v);
+  };
+  field("cert", b.cert_pem);
+  field("csr", b.csr_pem);
+  field("key", b.key_pem);
+  return out + "}\n";
+}
+
+Bundle from_cfssl_json(std::string_view text, bool bare, const std::string& source) {
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    throw Error(Errc::input, "no input (did the command before the pipe fail?)", source);
+  detail::Json j = detail::parse_json(text, source, Errc::input);
+  if (!j.is_object()) throw Error(Errc::input, "expected a JSON object", source);
+  const detail::Json* result = &j;
+  if (!bare) {
+    auto ok = j.find("success");
+    if (ok == j.end() || !ok->is_boolean() || !ok->get<bool>()) {
+      std::string msg = "request failed";
+      if (auto errs = j.find("errors"); errs != j.end() && errs->is_array())
+        for (const auto& e : *errs)
+          if (e.is_object() && e.contains("message") && e["message"].is_string())
+            msg += ": " + e["message"].get<std::string>();
+      if (ok == j.end()) msg += " (not a cfssl API response; for gencert output use -bare)";
+      throw Error(Errc::input, msg, source);
+    }
+    auto r = j.find("result");
+    if (r == j.end() || !r->is_object()) throw Error(Errc::input, "the response has no \"result\" object", source);
+    result = &*r;
+  }
+  auto pick = [&](std::initializer_list<const char*> names) -> std::optional<std::string> {
+    for (const char* n : names) {
+      auto it = result->find(n);
+      if (it == result->end() || it->is_null()) continue;
+      if (!it->is_string()) throw Error(Errc::input, "expected a string", source, n);
+      if (it->get<std::string>().empty()) return std::nullopt;
+      return it->get<std::string>();
+    }
+    return std::nullopt;
+  };
+  Bundle b;
+  b.cert_pem = pick({"cert", "certificate"});
+  b.key_pem = pick({"key", "private_key"});
+  b.csr_pem = pick({"csr", "certificate_request"});
+  if (!b.cert_pem && !b.key_pem && !b.csr_pem)
+    throw Error(Errc::input, "no \"cert\", \"key\" or \"csr\" in the input", source);
+  return b;
+}
+
+std::vector<OutputFile> bundle_files(const Bundle& b, const std::string& dir, const std::string& base) {
+  std::string prefix = (dir.empty() || dir == ".") ? base : dir + "/" + base;
+  std::vector<OutputFile> files;
+  if (b.cert_pem) files.push_back({prefix + ".pem", *b.cert_pem, 0644});
+  if (b.key_pem) files.push_back({prefix + "-key.pem", *b.key_pem, 0600});
+  if (b.csr_pem) files.push_back({prefix + ".csr", *b.csr_pem, 0644});
+  return files;
+}
+
+}  // namespace etcd_pki

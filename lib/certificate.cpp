@@ -1,0 +1,134 @@
+#include "etcd_pki/certificate.hpp"
+
+#include <openssl/pem.h>
+
+#include "x509_util.hpp"
+
+namespace etcd_pki {
+
+namespace {
+TimePoint to_time_point(const ASN1_TIME* t) {
+  struct tm tm {};
+  if (ASN1_TIME_to_tm(t, &tm) != 1) throw_openssl(Errc::crypto, "invalid certificate time");
+  return TimePoint(std::chrono::seconds(timegm(&tm)));
+}
+}  // namespace
+
+Certificate Certificate::from_pem(std::string_view pem, const std::string& source, Errc category) {
+  ossl::ClearErrors clear;
+  auto bio = ossl::mem_bio(pem);
+  ossl::X509Ptr first;
+  int count = 0;
+  for (;;) {
+    char *name = nullptr, *header = nullptr;
+    unsigned char* data = nullptr;
+    long len = 0;
+    if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) break;
+    std::string label = name;
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    if (label != "CERTIFICATE") {
+      OPENSSL_free(data);
+      throw Error(category, "expected a certificate, found a PEM \"" + label + "\" block", source);
+    }
+    const unsigned char* p = data;
+    X509* raw = d2i_X509(nullptr, &p, len);
+    OPENSSL_free(data);
+    if (!raw) throw_openssl(category, "cannot parse the certificate", source);
+    if (count++ == 0) first.reset(raw);
+    else X509_free(raw);
+  }
+  ERR_clear_error();
+  if (count == 0) throw Error(category, "no PEM certificate found", source);
+  if (count > 1)
+    throw Error(category, "the file holds " + std::to_string(count) + " certificates; expected exactly one", source);
+  return Certificate(std::shared_ptr<X509>(first.release(), X509_free));
+}
+
+Certificate Certificate::from_native(X509* x509) {
+  if (!x509 || X509_up_ref(x509) != 1) throw Error(Errc::crypto, "no certificate given");
+  return Certificate(std::shared_ptr<X509>(x509, X509_free));
+}
+
+std::string Certificate::to_pem() const {
+  auto bio = ossl::mem_bio();
+  ossl::check(PEM_write_bio_X509(bio.get(), x509_.get()), "encoding the certificate");
+  return ossl::bio_string(bio.get());
+}
+
+Subject Certificate::subject() const { return detail::decode_subject(X509_get_subject_name(x509_.get())); }
+std::string Certificate::subject_string() const { return detail::subject_string(X509_get_subject_name(x509_.get())); }
+std::string Certificate::issuer_string() const { return detail::subject_string(X509_get_issuer_name(x509_.get())); }
+
+std::string Certificate::serial_hex() const {
+  ossl::Bignum bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(x509_.get()), nullptr));
+  if (!bn) throw_openssl(Errc::crypto, "reading the serial");
+  char* hex = BN_bn2hex(bn.get());
+  std::string out = hex ? hex : "";
+  OPENSSL_free(hex);
+  return out;
+}
+
+Sans Certificate::sans() const {
+  ossl::GeneralNames names(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x509_.get(), NID_subject_alt_name, nullptr, nullptr)));
+  return names ? detail::decode_sans(names.get()) : Sans{};
+}
+
+TimePoint Certificate::not_before() const { return to_time_point(X509_get0_notBefore(x509_.get())); }
+TimePoint Certificate::not_after() const { return to_time_point(X509_get0_notAfter(x509_.get())); }
+
+bool Certificate::is_ca() const {
+  ossl::BasicConstraints bc(static_cast<BASIC_CONSTRAINTS*>(X509_get_ext_d2i(x509_.get(), NID_basic_constraints, nullptr, nullptr)));
+  return bc && bc->ca;
+}
+
+std::optional<int> Certificate::path_len() const {
+  ossl::BasicConstraints bc(static_cast<BASIC_CONSTRAINTS*>(X509_get_ext_d2i(x509_.get(), NID_basic_constraints, nullptr, nullptr)));
+  if (!bc || !bc->ca || !bc->pathlen) return std::nullopt;
+  return static_cast<int>(ASN1_INTEGER_get(bc->pathlen));
+}
+
+std::optional<uint32_t> Certificate::key_usage() const {
+  if (X509_get_ext_by_NID(x509_.get(), NID_key_usage, -1) < 0) return std::nullopt;
+  return X509_get_key_usage(x509_.get());
+}
+
+std::vector<std::string> Certificate::ext_key_usage() const {
+  std::vector<std::string> out;
+  ossl::ObjectStack eku(static_cast<STACK_OF(ASN1_OBJECT)*>(X509_get_ext_d2i(x509_.get(), NID_ext_key_usage, nullptr, nullptr)));
+  for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
+    char buf[128];
+    OBJ_obj2txt(buf, sizeof buf, sk_ASN1_OBJECT_value(eku.get(), i), 1);
+    out.emplace_back(buf);
+  }
+  return out;
+}
+
+std::string Certificate::subject_key_id() const {
+  const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(x509_.get());
+  return ski ? std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(ski)), static_cast<size_t>(ASN1_STRING_length(ski)))
+             : std::string();
+}
+
+std::string Certificate::authority_key_id() const {
+  const ASN1_OCTET_STRING* aki = X509_get0_authority_key_id(x509_.get());
+  return aki ? std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(aki)), static_cast<size_t>(ASN1_STRING_length(aki)))
+             : std::string();
+}
+
+KeyPair Certificate::public_key() const {
+  EVP_PKEY* pk = X509_get0_pubkey(x509_.get());
+  if (!pk) throw_openssl(Errc::ca, "the certificate's public key cannot be read");
+  return KeyPair::from_native(pk);
+}
+
+bool Certificate::self_signed() const { return X509_self_signed(x509_.get(), 0) == 1; }
+
+std::string Certificate::sha256_fingerprint() const {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  ossl::check(X509_digest(x509_.get(), EVP_sha256(), md, &n), "X509_digest");
+  return detail::to_hex(md, n);
+}
+
+}  // namespace etcd_pki

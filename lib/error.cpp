@@ -1,0 +1,67 @@
+#include "etcd_pki/error.hpp"
+
+#include <openssl/err.h>
+
+namespace etcd_pki {
+namespace {
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return s;
+}
+
+std::string compose(const std::string& source, const std::string& field, const std::string& msg) {
+  std::string out;
+  if (!source.empty()) out += source + ": ";
+  if (!field.empty()) out += field + ": ";
+  return one_line(out + msg);
+}
+}  // namespace
+
+const char* to_string(Errc c) noexcept {
+  switch (c) {
+    case Errc::usage: return "usage";
+    case Errc::input: return "input";
+    case Errc::config: return "config";
+    case Errc::key: return "key";
+    case Errc::ca: return "ca";
+    case Errc::csr: return "csr";
+    case Errc::policy: return "policy";
+    case Errc::io: return "io";
+    case Errc::exists: return "exists";
+    case Errc::crypto: return "crypto";
+  }
+  return "unknown";
+}
+
+Error::Error(Errc category, std::string message, std::string source, std::string field)
+    : std::runtime_error(compose(source, field, message)),
+      category_(category),
+      message_(std::move(message)),
+      source_(std::move(source)),
+      field_(std::move(field)) {}
+
+Error Error::with_source(std::string source) const {
+  if (!source_.empty()) return *this;
+  return Error(category_, message_, std::move(source), field_);
+}
+
+void throw_openssl(Errc category, std::string_view message, std::string source, std::string field) {
+  std::string text(message);
+  const char* file = nullptr;
+  const char* func = nullptr;
+  const char* data = nullptr;
+  int line = 0, flags = 0;
+  bool first = true;
+  while (unsigned long code = ERR_get_error_all(&file, &line, &func, &data, &flags)) {
+    char buf[256];
+    ERR_error_string_n(code, buf, sizeof buf);
+    text += first ? ": " : "; ";
+    text += buf;
+    if (data && (flags & ERR_TXT_STRING) && *data) text += std::string(" (") + data + ")";
+    first = false;
+  }
+  throw Error(category, text, std::move(source), std::move(field));
+}
+
+}  // namespace etcd_pki

@@ -1,0 +1,156 @@
+// Durable, all-or-nothing file output and file input.
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+#include "etcd_pki/bundle.hpp"
+
+namespace etcd_pki {
+
+namespace {
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+std::string parent_dir(const std::string& path) {
+  auto p = std::filesystem::path(path).parent_path().string();
+  return p.empty() ? "." : p;
+}
+
+void make_dirs(const std::string& dir) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec)) return;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw Error(Errc::io, "cannot create the folder: " + ec.message(), dir);
+}
+
+void fsync_dir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+std::string temp_name(const std::string& path) {
+  unsigned char rnd[6];
+  if (RAND_bytes(rnd, sizeof rnd) != 1) throw Error(Errc::crypto, "RAND_bytes failed");
+  static const char* hex = "0123456789abcdef";
+  std::string suffix;
+  for (unsigned char c : rnd) suffix += hex[c >> 4], suffix += hex[c & 15];
+  std::filesystem::path p(path);
+  return (p.parent_path() / ("." + p.filename().string() + ".tmp-" + suffix)).string();
+}
+
+void write_all(int fd, const std::string& content, const std::string& path) {
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error(Errc::io, "cannot write: " + errno_text(errno), path);
+    done += static_cast<size_t>(n);
+  }
+}
+
+// Removes the temp files it holds unless released.
+struct TempFiles {
+  std::vector<std::string> paths;
+  ~TempFiles() {
+    for (const auto& p : paths) ::unlink(p.c_str());
+  }
+};
+
+}  // namespace
+
+void write_files(const std::vector<OutputFile>& files, bool overwrite) {
+  std::set<std::string> seen;
+  for (const auto& f : files) {
+    if (!seen.insert(f.path).second) throw Error(Errc::usage, "the same output path is given twice", f.path);
+    struct stat st;
+    if (::lstat(f.path.c_str(), &st) == 0) {
+      if (!overwrite) throw Error(Errc::exists, "already exists; not overwritten (use --force to replace it)", f.path);
+      if (S_ISDIR(st.st_mode)) throw Error(Errc::io, "is a folder", f.path);
+    }
+  }
+  std::set<std::string> dirs;
+  for (const auto& f : files) dirs.insert(parent_dir(f.path));
+  for (const auto& d : dirs) make_dirs(d);
+
+  TempFiles temps;
+  for (const auto& f : files) {
+    std::string tmp = temp_name(f.path);
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, f.mode);
+    if (fd < 0) throw Error(Errc::io, "cannot create a file here: " + errno_text(errno), f.path);
+    temps.paths.push_back(tmp);
+    try {
+      if (::fchmod(fd, f.mode) != 0) throw Error(Errc::io, "cannot set the mode: " + errno_text(errno), f.path);
+      write_all(fd, f.content, f.path);
+      if (::fsync(fd) != 0) throw Error(Errc::io, "cannot sync: " + errno_text(errno), f.path);
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+    if (::close(fd) != 0) throw Error(Errc::io, "cannot write: " + errno_text(errno), f.path);
+  }
+
+  std::vector<std::string> placed;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string& tmp = temps.paths[i];
+    const std::string& dst = files[i].path;
+    int rc = overwrite ? ::rename(tmp.c_str(), dst.c_str())
+                       : ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, dst.c_str(), RENAME_NOREPLACE);
+    if (rc != 0) {
+      int err = errno;
+      if (!overwrite)  // undo what this call placed, so no partial set is left
+        for (const auto& p : placed) ::unlink(p.c_str());
+      if (err == EEXIST) throw Error(Errc::exists, "appeared while writing; not overwritten", dst);
+      throw Error(Errc::io, "cannot move into place: " + errno_text(err), dst);
+    }
+    placed.push_back(dst);
+    temps.paths[i].clear();
+  }
+  temps.paths.clear();
+  for (const auto& d : dirs) fsync_dir(d);
+}
+
+std::string read_text_file(const std::string& path, Errc category) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    throw Error(err == ENOENT ? category : Errc::io, "cannot read: " + errno_text(err), path);
+  }
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    throw Error(Errc::io, "is a folder, not a file", path);
+  }
+  constexpr size_t kMax = 16 << 20;  // no input of this tool is anywhere near 16 MiB
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      throw Error(Errc::io, "cannot read: " + errno_text(err), path);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > kMax) {
+      ::close(fd);
+      throw Error(category, "file too large (more than 16 MiB)", path);
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+}  // namespace etcd_pki

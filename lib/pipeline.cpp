@@ -1,0 +1,62 @@
+#include "etcd_pki/pipeline.hpp"
+
+namespace etcd_pki {
+
+namespace {
+void append(std::vector<std::string>& to, const std::vector<std::string>& from, const std::string& source) {
+  for (const auto& w : from) to.push_back(source.empty() ? w : source + ": " + w);
+}
+
+// Runs f; an Error without a file name gets `source`.
+template <class F>
+auto attributed(const std::string& source, F f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    throw e.with_source(source);
+  }
+}
+}  // namespace
+
+Bundle make_ca(const Request& request, const SignOptions& options, const std::string& source) {
+  request.validate_for_ca(source);
+  KeyPair key = KeyPair::generate(request.key);
+  Csr csr = Csr::create(request, key);
+  Issued issued = Signer::self_sign(csr, key, ca_profile_for(request), options);
+  Bundle b{issued.certificate.to_pem(), csr.to_pem(), key.to_pem(), {}};
+  append(b.warnings, request.warnings, source);
+  append(b.warnings, issued.warnings, source);
+  return b;
+}
+
+Bundle issue(const Request& request, const Signer& signer, const Profile& profile, const SignOptions& options,
+             const std::string& source) {
+  if (request.ca)
+    throw Error(Errc::input, "a \"ca\" section is only allowed for init-ca (remove it, or use init-ca)", source, "ca");
+  Request req = request;
+  if (options.hosts) req.hosts = *options.hosts;
+  KeyPair key = KeyPair::generate(req.key);
+  Csr csr = Csr::create(req, key);
+  Issued issued = attributed(source, [&] { return signer.sign(csr, profile, options); });
+  Bundle b{issued.certificate.to_pem(), csr.to_pem(), key.to_pem(), {}};
+  append(b.warnings, request.warnings, source);
+  append(b.warnings, issued.warnings, source);
+  return b;
+}
+
+Bundle sign_csr(const std::string& csr_pem, const Signer& signer, const Profile& profile, const SignOptions& options,
+                const std::string& source) {
+  Csr csr = Csr::from_pem(csr_pem, source);
+  Issued issued = attributed(source, [&] { return signer.sign(csr, profile, options); });
+  Bundle b{issued.certificate.to_pem(), csr_pem, std::nullopt, {}};
+  append(b.warnings, issued.warnings, source);
+  return b;
+}
+
+Signer load_signer(const std::string& ca_path, const std::string& ca_key_path) {
+  Certificate ca = Certificate::from_pem(read_text_file(ca_path, Errc::ca), ca_path, Errc::ca);
+  KeyPair key = KeyPair::from_pem(read_text_file(ca_key_path, Errc::ca), ca_key_path);
+  return Signer(std::move(ca), std::move(key), ca_path, ca_key_path);
+}
+
+}  // namespace etcd_pki

@@ -1,0 +1,152 @@
+#include "x509_util.hpp"
+
+#include <cstring>
+
+namespace etcd_pki::detail {
+namespace {
+
+bool go_printable(const std::string& s) {
+  for (unsigned char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              std::strchr(" '()+,-./:=?", c) != nullptr;
+    if (!ok || c == 0) return false;
+  }
+  return true;
+}
+
+void add_entry(X509_NAME* name, const ASN1_OBJECT* obj, const std::string& value, bool new_rdn) {
+  int type = go_printable(value) ? V_ASN1_PRINTABLESTRING : V_ASN1_UTF8STRING;
+  ossl::check(X509_NAME_add_entry_by_OBJ(name, obj, type, reinterpret_cast<const unsigned char*>(value.data()),
+                                         static_cast<int>(value.size()), -1, new_rdn ? 0 : -1),
+              "adding a subject attribute", Errc::input);
+}
+
+void add_rdn(X509_NAME* name, int nid, const std::vector<std::string>& values) {
+  bool first = true;
+  for (const auto& v : values) {
+    add_entry(name, OBJ_nid2obj(nid), v, first);
+    first = false;
+  }
+}
+
+std::string utf8(const ASN1_STRING* s) {
+  unsigned char* out = nullptr;
+  int n = ASN1_STRING_to_UTF8(&out, s);
+  if (n < 0) return {};
+  std::string r(reinterpret_cast<char*>(out), static_cast<size_t>(n));
+  OPENSSL_free(out);
+  return r;
+}
+
+std::string oid_text(const ASN1_OBJECT* obj) {
+  char buf[128];
+  int n = OBJ_obj2txt(buf, sizeof buf, obj, 1);
+  return n > 0 ? std::string(buf, std::min<size_t>(static_cast<size_t>(n), sizeof buf - 1)) : std::string();
+}
+
+}  // namespace
+
+ossl::Name encode_subject(const Subject& s) {
+  auto name = ossl::check<ossl::Name>(X509_NAME_new(), "X509_NAME_new");
+  add_rdn(name.get(), NID_countryName, s.country);
+  add_rdn(name.get(), NID_stateOrProvinceName, s.province);
+  add_rdn(name.get(), NID_localityName, s.locality);
+  add_rdn(name.get(), NID_streetAddress, s.street);
+  add_rdn(name.get(), NID_postalCode, s.postal_code);
+  add_rdn(name.get(), NID_organizationName, s.organization);
+  add_rdn(name.get(), NID_organizationalUnitName, s.org_unit);
+  if (!s.common_name.empty()) add_rdn(name.get(), NID_commonName, {s.common_name});
+  if (!s.serial_number.empty()) add_rdn(name.get(), NID_serialNumber, {s.serial_number});
+  for (const auto& a : s.extra) {
+    auto obj = ossl::check<ossl::Asn1Object>(OBJ_txt2obj(a.oid.c_str(), 1), "invalid OID " + a.oid, Errc::input);
+    add_entry(name.get(), obj.get(), a.value, true);
+  }
+  return name;
+}
+
+Subject decode_subject(const X509_NAME* name) {
+  Subject s;
+  for (int i = 0; i < X509_NAME_entry_count(name); ++i) {
+    const X509_NAME_ENTRY* e = X509_NAME_get_entry(name, i);
+    const ASN1_OBJECT* obj = X509_NAME_ENTRY_get_object(e);
+    std::string v = utf8(X509_NAME_ENTRY_get_data(e));
+    switch (OBJ_obj2nid(obj)) {
+      case NID_countryName: s.country.push_back(v); break;
+      case NID_stateOrProvinceName: s.province.push_back(v); break;
+      case NID_localityName: s.locality.push_back(v); break;
+      case NID_streetAddress: s.street.push_back(v); break;
+      case NID_postalCode: s.postal_code.push_back(v); break;
+      case NID_organizationName: s.organization.push_back(v); break;
+      case NID_organizationalUnitName: s.org_unit.push_back(v); break;
+      case NID_commonName: s.common_name = v; break;
+      case NID_serialNumber: s.serial_number = v; break;
+      default: s.extra.push_back({oid_text(obj), v});
+    }
+  }
+  return s;
+}
+
+std::string subject_string(const X509_NAME* name) {
+  auto bio = ossl::mem_bio();
+  X509_NAME_print_ex(bio.get(), name, 0, (XN_FLAG_RFC2253 & ~XN_FLAG_DN_REV & ~ASN1_STRFLGS_ESC_MSB) | XN_FLAG_SEP_CPLUS_SPC);
+  return ossl::bio_string(bio.get());
+}
+
+ossl::GeneralNames encode_sans(const Sans& sans) {
+  auto names = ossl::check<ossl::GeneralNames>(sk_GENERAL_NAME_new_null(), "sk_GENERAL_NAME_new_null");
+  auto push_string = [&](int type, const std::string& v) {
+    auto gn = ossl::check<ossl::GeneralName>(GENERAL_NAME_new(), "GENERAL_NAME_new");
+    auto str = ossl::check<ossl::Ptr<ASN1_IA5STRING, ASN1_IA5STRING_free>>(ASN1_IA5STRING_new(), "ASN1_IA5STRING_new");
+    ossl::check(ASN1_STRING_set(str.get(), v.data(), static_cast<int>(v.size())), "ASN1_STRING_set");
+    GENERAL_NAME_set0_value(gn.get(), type, str.release());
+    ossl::check(sk_GENERAL_NAME_push(names.get(), gn.get()), "sk_GENERAL_NAME_push");
+    gn.release();
+  };
+  for (const auto& d : sans.dns) push_string(GEN_DNS, d);
+  for (const auto& e : sans.email) push_string(GEN_EMAIL, e);
+  for (const auto& ip : sans.ip) {
+    auto gn = ossl::check<ossl::GeneralName>(GENERAL_NAME_new(), "GENERAL_NAME_new");
+    auto str = ossl::check<ossl::Asn1Octets>(ASN1_OCTET_STRING_new(), "ASN1_OCTET_STRING_new");
+    ossl::check(ASN1_OCTET_STRING_set(str.get(), ip.bytes.data(), static_cast<int>(ip.bytes.size())), "ASN1_OCTET_STRING_set");
+    GENERAL_NAME_set0_value(gn.get(), GEN_IPADD, str.release());
+    ossl::check(sk_GENERAL_NAME_push(names.get(), gn.get()), "sk_GENERAL_NAME_push");
+    gn.release();
+  }
+  for (const auto& u : sans.uri) push_string(GEN_URI, u);
+  return names;
+}
+
+Sans decode_sans(const GENERAL_NAMES* names) {
+  Sans s;
+  for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names, i);
+    int type = 0;
+    auto* value = static_cast<const ASN1_STRING*>(GENERAL_NAME_get0_value(gn, &type));
+    std::string text(reinterpret_cast<const char*>(ASN1_STRING_get0_data(value)), static_cast<size_t>(ASN1_STRING_length(value)));
+    switch (type) {
+      case GEN_DNS: s.dns.push_back(text); break;
+      case GEN_EMAIL: s.email.push_back(text); break;
+      case GEN_URI: s.uri.push_back(text); break;
+      case GEN_IPADD: s.ip.push_back(IpAddress{{text.begin(), text.end()}}); break;
+      default: break;
+    }
+  }
+  return s;
+}
+
+ossl::Ext make_ext(int nid, bool critical, void* value) {
+  return ossl::check<ossl::Ext>(X509V3_EXT_i2d(nid, critical ? 1 : 0, value), "encoding an extension");
+}
+
+std::string to_hex(const unsigned char* p, size_t n, char sep) {
+  static const char* digits = "0123456789ABCDEF";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    if (i && sep) out += sep;
+    out += digits[p[i] >> 4];
+    out += digits[p[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace etcd_pki::detail

@@ -1,0 +1,29 @@
+#pragma once
+// Private: encoding and decoding of subjects, SANs and extensions shared by Csr, Certificate
+// and Signer.
+#include <string>
+
+#include "etcd_pki/hosts.hpp"
+#include "etcd_pki/request.hpp"
+#include "ossl.hpp"
+
+namespace etcd_pki::detail {
+
+// cfssl's order and string types (PrintableString when every character allows it, else UTF8String).
+ossl::Name encode_subject(const Subject& s);
+// Reads a name back into cfssl's model: standard attributes into their lists, everything else
+// (emailAddress, DC, custom OIDs) into `extra` in order. Encoding it again gives cfssl's
+// canonical order.
+Subject decode_subject(const X509_NAME* name);
+// "C=US, O=a + O=b, CN=x" (one line, RFC 2253 escaping, in encoded order).
+std::string subject_string(const X509_NAME* name);
+
+ossl::GeneralNames encode_sans(const Sans& sans);
+Sans decode_sans(const GENERAL_NAMES* names);
+
+// An extension from an OpenSSL v3 struct (X509V3_EXT_i2d).
+ossl::Ext make_ext(int nid, bool critical, void* value);
+
+std::string to_hex(const unsigned char* p, size_t n, char sep = ':');
+
+}  // namespace etcd_pki::detail
