@@ -6,6 +6,9 @@
 #include <filesystem>
 #include <iostream>
 #include <iterator>
+#include <mutex>
+
+#include <unistd.h>
 
 #include "etcd_pki/etcd_pki.hpp"
 #include "goflags.hpp"
@@ -89,6 +92,50 @@ int sign(const SignArgs& a) {
   Bundle b = sign_csr(csr, signer, profile, sign_options(a.hostname, a.crl), source_name(a.input));
   if (!a.out.json) b.csr_pem.reset();  // the CSR file is already there
   deliver(b, a.out, a.out.name.empty() ? default_base_name(a.input, "cert") : a.out.name);
+  return 0;
+}
+
+int cluster(const ClusterArgs& a) {
+  if (a.spec_file.empty() == a.initial_cluster.empty())
+    throw Error(Errc::usage, "give either a cluster spec file or --initial-cluster");
+  ClusterSpec spec;
+  std::string source;
+  if (!a.spec_file.empty()) {
+    source = source_name(a.spec_file);
+    std::string dir = std::filesystem::path(a.spec_file).parent_path().string();
+    spec = ClusterSpec::from_json(read_input(a.spec_file, Errc::input), source, dir.empty() ? "." : dir);
+  } else {
+    source = "--initial-cluster";
+    spec = ClusterSpec::from_initial_cluster(a.initial_cluster);
+  }
+  for (const auto& c : a.clients) spec.clients.push_back({c, c});
+  if (!a.key_algo.empty() || a.key_size)
+    spec.key = KeySpec::parse(a.key_algo.empty() ? spec.key.algo_name() : a.key_algo, a.key_size, "--key-algo/--key-size", "key");
+  if (!a.expiry.empty()) spec.expiry = parse_duration(a.expiry, "--expiry");
+  if (!a.ca_expiry.empty()) spec.ca_expiry = parse_duration(a.ca_expiry, "--ca-expiry");
+  if (spec.expiry.count() <= 0 || spec.ca_expiry.count() <= 0) throw Error(Errc::config, "validity must be positive", "--expiry");
+  spec.validate(source);
+
+  ClusterOptions opt;
+  opt.out_dir = a.out_dir;
+  if (a.layout == "kubeadm") opt.layout = Layout::kubeadm;
+  else if (a.layout != "cfssl") throw Error(Errc::usage, "unknown layout \"" + a.layout + "\" (use cfssl or kubeadm)", "--layout");
+  opt.install_dir = a.install_dir;
+  opt.force = a.force;
+  opt.threads = a.threads;
+  bool tty = isatty(STDERR_FILENO);
+  std::mutex progress_mutex;
+  if (tty)
+    opt.progress = [&](size_t done, size_t total) {
+      std::lock_guard lock(progress_mutex);
+      std::cerr << "\retcd-pki: issued " << done << "/" << total << std::flush;
+    };
+  ClusterResult r = build_cluster(spec, opt);
+  if (tty && !r.issued.empty()) std::cerr << "\n";
+  print_warnings(r.warnings);
+  std::cerr << "etcd-pki: " << spec.members.size() << " members, " << spec.clients.size() << " clients in " << a.out_dir
+            << ": issued " << r.issued.size() << ", kept " << r.reused.size() << ", wrote " << r.written.size()
+            << " files\n";
   return 0;
 }
 

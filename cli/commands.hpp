@@ -19,6 +19,17 @@ struct SignArgs {
   OutputArgs out;
 };
 
+struct ClusterArgs {
+  std::string spec_file;        // cluster.json, or
+  std::string initial_cluster;  // --initial-cluster
+  std::vector<std::string> clients;
+  std::string key_algo, expiry, ca_expiry, layout = "cfssl", install_dir, out_dir = "pki";
+  int key_size = 0;
+  unsigned threads = 0;
+  bool force = false;
+};
+
+int cluster(const ClusterArgs& args);
 int init_ca(const std::string& csr_json, const OutputArgs& out);
 int issue(const SignArgs& args);
 int sign(const SignArgs& args);

@@ -59,6 +59,22 @@ int main(int argc, char** argv) {
   add_output(sgn, sign_args.out, "Base name of the certificate (default: the CSR file name without .csr)");
   sgn->callback([&] { rc = sign(sign_args); });
 
+  ClusterArgs cl;
+  auto* clu = app.add_subcommand("cluster", "Whole-cluster PKI: CA, server + peer per member, clients, one folder per host");
+  clu->add_option("spec", cl.spec_file, "Cluster spec JSON (docs/cluster.md); or use --initial-cluster");
+  clu->add_option("--initial-cluster", cl.initial_cluster, "etcd's initial-cluster string: NAME=https://HOST:2380,...");
+  clu->add_option("--client", cl.clients, "A client certificate to make; its name is the CN (the etcd user). Repeatable");
+  clu->add_option("--key-algo", cl.key_algo, "rsa | ecdsa | ed25519 (default ecdsa)");
+  clu->add_option("--key-size", cl.key_size, "RSA bits (2048-8192) or ECDSA curve size (256, 384, 521)");
+  clu->add_option("--expiry", cl.expiry, "Validity of the member and client certificates (default 8760h; 365d, 1y work)");
+  clu->add_option("--ca-expiry", cl.ca_expiry, "Validity of a new CA (default 87600h)");
+  clu->add_option("-o,--out", cl.out_dir, "Output folder")->capture_default_str();
+  clu->add_option("--layout", cl.layout, "File names: cfssl (server.pem, ...) or kubeadm (etcd/server.crt, ...)")->capture_default_str();
+  clu->add_option("--install-dir", cl.install_dir, "Where the member files go on the hosts (default /etc/etcd/pki; kubeadm: /etc/kubernetes/pki)");
+  clu->add_option("-j,--threads", cl.threads, "Key generation threads (default: all cores)");
+  clu->add_flag("-f,--force", cl.force, "Re-issue everything (new CA, new keys), replacing existing files");
+  clu->callback([&] { rc = cluster(cl); });
+
   std::string what;
   auto* pd = app.add_subcommand("print-defaults", "Print cfssl's default config or csr (byte for byte)");
   pd->add_option("what", what, "config | csr | list")->required();

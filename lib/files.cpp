@@ -24,11 +24,14 @@ std::string parent_dir(const std::string& path) {
   return p.empty() ? "." : p;
 }
 
-void make_dirs(const std::string& dir) {
+void make_dirs(const std::string& dir, mode_t mode) {
   std::error_code ec;
   if (std::filesystem::is_directory(dir, ec)) return;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw Error(Errc::io, "cannot create the folder: " + ec.message(), dir);
+  auto parent = std::filesystem::path(dir).parent_path();
+  if (!parent.empty()) make_dirs(parent.string(), mode);
+  if (::mkdir(dir.c_str(), mode) != 0 && errno != EEXIST)
+    throw Error(Errc::io, "cannot create the folder: " + errno_text(errno), dir);
+  ::chmod(dir.c_str(), mode);
 }
 
 void fsync_dir(const std::string& dir) {
@@ -69,19 +72,21 @@ struct TempFiles {
 
 }  // namespace
 
-void write_files(const std::vector<OutputFile>& files, bool overwrite) {
+void write_files(const std::vector<OutputFile>& files, bool overwrite, mode_t dir_mode) {
   std::set<std::string> seen;
+  std::vector<bool> existed;
   for (const auto& f : files) {
     if (!seen.insert(f.path).second) throw Error(Errc::usage, "the same output path is given twice", f.path);
     struct stat st;
-    if (::lstat(f.path.c_str(), &st) == 0) {
-      if (!overwrite) throw Error(Errc::exists, "already exists; not overwritten (use --force to replace it)", f.path);
+    existed.push_back(::lstat(f.path.c_str(), &st) == 0);
+    if (existed.back()) {
+      if (!overwrite && !f.replace) throw Error(Errc::exists, "already exists; not overwritten (use --force to replace it)", f.path);
       if (S_ISDIR(st.st_mode)) throw Error(Errc::io, "is a folder", f.path);
     }
   }
   std::set<std::string> dirs;
   for (const auto& f : files) dirs.insert(parent_dir(f.path));
-  for (const auto& d : dirs) make_dirs(d);
+  for (const auto& d : dirs) make_dirs(d, dir_mode);
 
   TempFiles temps;
   for (const auto& f : files) {
@@ -104,16 +109,16 @@ void write_files(const std::vector<OutputFile>& files, bool overwrite) {
   for (size_t i = 0; i < files.size(); ++i) {
     const std::string& tmp = temps.paths[i];
     const std::string& dst = files[i].path;
-    int rc = overwrite ? ::rename(tmp.c_str(), dst.c_str())
+    bool may_replace = overwrite || files[i].replace;
+    int rc = may_replace ? ::rename(tmp.c_str(), dst.c_str())
                        : ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, dst.c_str(), RENAME_NOREPLACE);
     if (rc != 0) {
       int err = errno;
-      if (!overwrite)  // undo what this call placed, so no partial set is left
-        for (const auto& p : placed) ::unlink(p.c_str());
+      for (const auto& p : placed) ::unlink(p.c_str());  // undo the new files, so no partial set is left
       if (err == EEXIST) throw Error(Errc::exists, "appeared while writing; not overwritten", dst);
       throw Error(Errc::io, "cannot move into place: " + errno_text(err), dst);
     }
-    placed.push_back(dst);
+    if (!existed[i]) placed.push_back(dst);
     temps.paths[i].clear();
   }
   temps.paths.clear();

@@ -32,6 +32,7 @@ struct OutputFile {
   std::string path;
   std::string content;
   mode_t mode = 0644;
+  bool replace = false;  // may replace an existing file even without `overwrite` (derived files)
 };
 
 // The files of a bundle: DIR/BASE.pem, DIR/BASE-key.pem, DIR/BASE.csr (those present).
@@ -40,9 +41,10 @@ std::vector<OutputFile> bundle_files(const Bundle& bundle, const std::string& di
 // Writes every file or none. Each goes to a temp file in its folder, created with O_EXCL and
 // its final mode (a key is never readable by others, not even briefly), written and fsynced;
 // then all are renamed into place and the folders fsynced. Without `overwrite`, an existing
-// path is an Errc::exists error before anything is written. Missing folders are created (0755).
+// path (unless the file says `replace`) is an Errc::exists error before anything is written.
+// Missing folders are created with `dir_mode`.
 // On failure, temp files are removed and no path is left half-written.
-void write_files(const std::vector<OutputFile>& files, bool overwrite);
+void write_files(const std::vector<OutputFile>& files, bool overwrite, mode_t dir_mode = 0755);
 
 // Reads a whole file; a missing or unreadable file is Error(category) naming the path.
 std::string read_text_file(const std::string& path, Errc category = Errc::io);

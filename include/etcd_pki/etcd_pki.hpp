@@ -2,6 +2,7 @@
 // The whole library: request -> key -> CSR -> profile -> signer -> certificate -> bundle.
 #include "etcd_pki/bundle.hpp"
 #include "etcd_pki/certificate.hpp"
+#include "etcd_pki/cluster.hpp"
 #include "etcd_pki/csr.hpp"
 #include "etcd_pki/duration.hpp"
 #include "etcd_pki/error.hpp"

@@ -1,0 +1,80 @@
+#pragma once
+// A whole etcd cluster's PKI in one call: the CA, a server and a peer certificate per member
+// (each with that member's own names and IPs), client certificates, and one folder per member
+// ready to copy to its host (ca.pem, server/peer pairs, etcd.conf.yml, etcdctl.env, MANIFEST).
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "etcd_pki/duration.hpp"
+#include "etcd_pki/key.hpp"
+#include "etcd_pki/request.hpp"
+
+namespace etcd_pki {
+
+struct MemberSpec {
+  std::string name;                           // etcd member name; CN and a DNS SAN of both certs
+  std::vector<std::string> ips;               // its addresses (IPv4/IPv6), in both certs
+  std::vector<std::string> dns;               // its DNS names, in both certs
+  std::vector<std::string> client_addresses;  // extra IPs or names clients use: server cert only
+  int peer_port = 2380, client_port = 2379;
+  std::string url_host() const;               // the address in its URLs: first IP, else first DNS name
+};
+
+struct ClientSpec {
+  std::string name;  // file name: clients/NAME.pem
+  std::string cn;    // certificate CN = the etcd user name; default: name
+};
+
+struct ClusterSpec {
+  std::vector<MemberSpec> members;
+  std::vector<ClientSpec> clients;
+  KeySpec key{KeyAlgo::ecdsa, 256};
+  Seconds expiry{8760LL * 3600};     // leaves
+  Seconds ca_expiry{87600LL * 3600};
+  Subject names;                     // C/ST/L/O/OU for every certificate
+  std::optional<Request> ca_request; // the CA to generate (default: CN etcd-ca)
+  std::string ca_cert_file, ca_key_file;  // or an existing CA to sign with
+  std::string cluster_token = "etcd-cluster";
+
+  // `--initial-cluster` as in etcd's config: "a=https://10.0.0.1:2380,b=https://[fd00::2]:2380".
+  // A name may repeat to give a member several peer URLs. Errc::input naming `source`.
+  static ClusterSpec from_initial_cluster(std::string_view text, const std::string& source = "--initial-cluster");
+  // The JSON spec (schema in docs/cluster.md). Relative CA file paths are taken from `base_dir`.
+  static ClusterSpec from_json(std::string_view text, const std::string& source = {}, const std::string& base_dir = ".");
+
+  // Duplicate member names or IPs, a member without an address, invalid IPs, DNS names or
+  // file names: Errc::input naming the member and field.
+  void validate(const std::string& source = {}) const;
+  std::string initial_cluster() const;  // "a=https://10.0.0.1:2380,..."
+};
+
+enum class Layout { cfssl, kubeadm };
+
+struct ClusterOptions {
+  std::string out_dir = "pki";
+  Layout layout = Layout::cfssl;
+  std::string install_dir;     // where the files go on the hosts; default /etc/etcd/pki (kubeadm: /etc/kubernetes/pki)
+  bool force = false;          // re-issue everything, replacing existing keys and the CA
+  unsigned threads = 0;        // key generation workers; 0 = all cores
+  std::function<void(size_t done, size_t total)> progress;  // called from worker threads
+  std::optional<TimePoint> now;  // the clock, for tests
+};
+
+struct ClusterResult {
+  std::vector<std::string> issued;  // certificates made in this run ("etcd-1/server", "clients/root", "ca")
+  std::vector<std::string> reused;  // existing, still valid and matching the spec
+  std::vector<std::string> written; // every file written or replaced
+  std::vector<std::string> warnings;
+};
+
+// Builds (or brings up to date) the cluster PKI under options.out_dir. Existing certificates that
+// are valid, signed by the CA and match the spec are kept; missing ones are issued. An existing
+// key or CA that would have to be replaced is an Errc::exists error unless options.force. All
+// keys are generated (in parallel) and signed before the first file is written, and the files
+// are written all or nothing, so a failed run leaves the previous output as it was.
+ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& options);
+
+}  // namespace etcd_pki

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what etcd-pki needs from Debian 12's archive, skipping what is already there.
+#   scripts/setup.sh          build dependencies
+#   scripts/setup.sh --test   also the test peers: cfssl 1.2.0, etcd 3.4, iproute2
+set -euo pipefail
+pkgs=(g++ cmake ninja-build pkg-config libssl-dev openssl nlohmann-json3-dev libcli11-dev catch2)
+if [ "${1:-}" = "--test" ]; then pkgs+=(golang-cfssl etcd-server etcd-client iproute2 procps); fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
