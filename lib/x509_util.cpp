@@ -88,7 +88,8 @@ Subject decode_subject(const X509_NAME* name) {
 
 std::string subject_string(const X509_NAME* name) {
   auto bio = ossl::mem_bio();
-  X509_NAME_print_ex(bio.get(), name, 0, (XN_FLAG_RFC2253 & ~XN_FLAG_DN_REV & ~ASN1_STRFLGS_ESC_MSB) | XN_FLAG_SEP_CPLUS_SPC);
+  X509_NAME_print_ex(bio.get(), name, 0,
+                     (XN_FLAG_RFC2253 & ~XN_FLAG_DN_REV & ~ASN1_STRFLGS_ESC_MSB & ~XN_FLAG_SEP_MASK) | XN_FLAG_SEP_CPLUS_SPC);
   return ossl::bio_string(bio.get());
 }
 
