@@ -219,11 +219,8 @@ int gencert(const std::vector<std::string>& args) {
   f.add_string("loglevel", &loglevel, "accepted for cfssl compatibility; ignored");
   f.add_string("remote", &remote, "not supported (remote signing)");
   f.add_string("label", &label, "not supported (multiroot signing)");
-  bool help = false;
-  f.add_bool("h", &help, "show this help");
-  f.add_bool("help", &help, "show this help");
   auto pos = f.parse(args);
-  if (help) {
+  if (f.help()) {
     std::cout << "Usage: etcd-pki gencert -initca CSRJSON\n"
                  "       etcd-pki gencert -ca cert -ca-key key [-config config] [-profile profile] "
                  "[-hostname hostname] CSRJSON\n"
@@ -260,17 +257,15 @@ int gencert(const std::vector<std::string>& args) {
 }
 
 int cfssljson(const std::vector<std::string>& args) {
-  bool bare = false, to_stdout = false, force = false, help = false;
+  bool bare = false, to_stdout = false, force = false;
   std::string input = "-";
   GoFlags f;
   f.add_bool("bare", &bare, "the response from cfssl is not wrapped in the API standard response");
   f.add_string("f", &input, "JSON input (default \"-\")");
   f.add_bool("stdout", &to_stdout, "output the response instead of saving to a file");
   f.add_bool("force", &force, "replace existing files (etcd-pki never overwrites without it)");
-  f.add_bool("h", &help, "show this help");
-  f.add_bool("help", &help, "show this help");
   auto pos = f.parse(args);
-  if (help) {
+  if (f.help()) {
     std::cout << "Usage: etcd-pki json [-bare] [-f FILE] [-stdout] [-force] [NAME]\n"
                  "Writes NAME.pem, NAME-key.pem and NAME.csr from cfssl JSON, like cfssljson.\n\n"
               << f.usage();

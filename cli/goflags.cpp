@@ -4,6 +4,11 @@
 
 namespace etcd_pki::cli {
 
+GoFlags::GoFlags() {
+  add_bool("h", &help_, "show this help");
+  add_bool("help", &help_, "show this help");
+}
+
 void GoFlags::add_string(const std::string& name, std::string* target, std::string help) {
   flags_[name] = Flag{target, nullptr, std::move(help)};
 }

@@ -9,6 +9,9 @@ namespace etcd_pki::cli {
 
 class GoFlags {
  public:
+  // -h and -help are always defined; help() tells whether one was given.
+  GoFlags();
+  bool help() const { return help_; }
   void add_string(const std::string& name, std::string* target, std::string help);
   void add_bool(const std::string& name, bool* target, std::string help);
   // Throws Error(Errc::usage) on an unknown flag or a missing value; returns the positionals.
@@ -22,6 +25,7 @@ class GoFlags {
     std::string help;
   };
   std::map<std::string, Flag> flags_;
+  bool help_ = false;
 };
 
 }  // namespace etcd_pki::cli
