@@ -40,7 +40,8 @@ bool safe_file_name(std::string_view s) {
 }
 
 // "https://10.0.0.1:2380", "https://[fd00::1]:2380", "https://etcd-1.example.com:2380"
-void add_url(MemberSpec& m, std::string_view url, const std::string& source, const std::string& field) {
+// `first`: the member's first URL sets its peer port; later URLs of the same member must use it.
+void add_url(MemberSpec& m, std::string_view url, bool first, const std::string& source, const std::string& field) {
   auto fail = [&](const std::string& why) { return Error(Errc::input, why + " in \"" + std::string(url) + "\"", source, field); };
   std::string_view rest = url;
   if (rest.rfind("https://", 0) == 0) rest.remove_prefix(8);
@@ -66,15 +67,21 @@ void add_url(MemberSpec& m, std::string_view url, const std::string& source, con
     auto colon = rest.rfind(':');
     host = std::string(rest.substr(0, colon));
     if (colon != std::string_view::npos) port = rest.substr(colon + 1);
+    // "fd00::1:2380" is itself an IPv6 address: without brackets the port cannot be told apart.
+    if (host.find(':') != std::string::npos) throw fail("an IPv6 address in a URL needs brackets (https://[fd00::1]:2380)");
   }
   if (host.empty()) throw fail("missing host");
+  int p = 2380;
   if (!port.empty()) {
     if (!std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) || port.size() > 5)
       throw fail("invalid port");
-    int p = std::stoi(std::string(port));
+    p = std::stoi(std::string(port));
     if (p < 1 || p > 65535) throw fail("invalid port");
-    m.peer_port = p;
   }
+  if (first) m.peer_port = p;
+  else if (p != m.peer_port)
+    throw fail("member \"" + m.name + "\" already has peer port " + std::to_string(m.peer_port) +
+               "; all peer URLs of one member must use the same port");
   if (auto ip = parse_ip(host)) {
     std::string canon = ip->to_string();
     if (std::find(m.ips.begin(), m.ips.end(), canon) == m.ips.end()) m.ips.push_back(canon);
@@ -111,12 +118,13 @@ ClusterSpec ClusterSpec::from_initial_cluster(std::string_view text, const std::
       throw Error(Errc::input, "expected NAME=https://HOST:PORT, got \"" + std::string(item) + "\"", source, field);
     std::string name(item.substr(0, eq));
     auto it = std::find_if(spec.members.begin(), spec.members.end(), [&](auto& m) { return m.name == name; });
-    if (it == spec.members.end()) {
+    bool first = it == spec.members.end();
+    if (first) {
       spec.members.push_back(MemberSpec{});
       spec.members.back().name = name;
       it = spec.members.end() - 1;
     }
-    add_url(*it, item.substr(eq + 1), source, field);
+    add_url(*it, item.substr(eq + 1), first, source, field);
   }
   if (spec.members.empty()) throw Error(Errc::input, "no members", source);
   return spec;
@@ -229,6 +237,14 @@ void ClusterSpec::validate(const std::string& source) const {
       throw Error(Errc::input, "invalid client name \"" + clients[i].name + "\" (letters, digits, '-', '_', '.')", source, where);
     if (!clients_seen.insert(clients[i].name).second)
       throw Error(Errc::input, "duplicate client \"" + clients[i].name + "\"", source, where);
+  }
+  // clients/NAME-key.pem is the key of client NAME: a client called "NAME-key" would collide with it.
+  for (size_t i = 0; i < clients.size(); ++i) {
+    const std::string& n = clients[i].name;
+    if (n.size() > 4 && n.ends_with("-key") && clients_seen.count(n.substr(0, n.size() - 4)))
+      throw Error(Errc::input,
+                  "client \"" + n + "\" would overwrite the key of client \"" + n.substr(0, n.size() - 4) + "\" (clients/" + n + ".pem)",
+                  source, "clients[" + std::to_string(i) + "].name");
   }
 }
 
@@ -394,6 +410,10 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
       ca_req.subject.organization = spec.names.organization;
       ca_req.subject.org_unit = spec.names.org_unit;
       ca_req.ca->expiry = spec.ca_expiry;
+    } else {
+      // The spec's CSR: its own "ca" block's expiry wins, else ca_expiry (not cfssl's 43800h).
+      if (!ca_req.ca) ca_req.ca = CaOptions{};
+      if (!ca_req.ca->expiry) ca_req.ca->expiry = spec.ca_expiry;
     }
     SignOptions so;
     so.now = now;

@@ -73,7 +73,8 @@ Csr Csr::from_pem(std::string_view pem, const std::string& source) {
   const unsigned char* p = data;
   X509_REQ* raw = d2i_X509_REQ(nullptr, &p, len);
   OPENSSL_free(data);
-  auto req = ossl::check<ossl::Req>(raw, "cannot parse the certificate request", Errc::csr);
+  if (!raw) throw_openssl(Errc::csr, "cannot parse the certificate request", source);
+  ossl::Req req(raw);
   EVP_PKEY* pub = X509_REQ_get0_pubkey(req.get());
   if (!pub) throw_openssl(Errc::csr, "the certificate request has no usable public key", source);
   if (X509_REQ_verify(req.get(), pub) != 1) throw_openssl(Errc::csr, "the CSR signature does not verify", source);

@@ -29,9 +29,13 @@ void make_dirs(const std::string& dir, mode_t mode) {
   if (std::filesystem::is_directory(dir, ec)) return;
   auto parent = std::filesystem::path(dir).parent_path();
   if (!parent.empty()) make_dirs(parent.string(), mode);
-  if (::mkdir(dir.c_str(), mode) != 0 && errno != EEXIST)
-    throw Error(Errc::io, "cannot create the folder: " + errno_text(errno), dir);
-  ::chmod(dir.c_str(), mode);
+  if (::mkdir(dir.c_str(), mode) == 0) {
+    ::chmod(dir.c_str(), mode);  // the exact mode, whatever the umask; only on a folder made here
+    return;
+  }
+  int err = errno;
+  if (err == EEXIST && std::filesystem::is_directory(dir, ec)) return;  // made meanwhile
+  throw Error(Errc::io, err == EEXIST ? "exists and is not a folder" : "cannot create the folder: " + errno_text(err), dir);
 }
 
 void fsync_dir(const std::string& dir) {

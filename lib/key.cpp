@@ -108,8 +108,8 @@ KeyPair KeyPair::from_pem(std::string_view pem, const std::string& source) {
     if (block.name == "RSA PRIVATE KEY") raw = d2i_PrivateKey(EVP_PKEY_RSA, nullptr, &p, block.len);
     else if (block.name == "EC PRIVATE KEY") raw = d2i_PrivateKey(EVP_PKEY_EC, nullptr, &p, block.len);
     else raw = d2i_AutoPrivateKey(nullptr, &p, block.len);
-    auto key = ossl::check<ossl::PKey>(raw, "cannot parse the " + block.name, Errc::key);
-    KeyPair kp(share(std::move(key)));
+    if (!raw) throw_openssl(Errc::key, "cannot parse the " + block.name, source);
+    KeyPair kp(share(ossl::PKey(raw)));
     try {
       (void)kp.spec();
     } catch (const Error& e) {

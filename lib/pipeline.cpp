@@ -22,7 +22,7 @@ Bundle make_ca(const Request& request, const SignOptions& options, const std::st
   request.validate_for_ca(source);
   KeyPair key = KeyPair::generate(request.key);
   Csr csr = Csr::create(request, key);
-  Issued issued = Signer::self_sign(csr, key, ca_profile_for(request), options);
+  Issued issued = attributed(source, [&] { return Signer::self_sign(csr, key, ca_profile_for(request), options); });
   Bundle b{issued.certificate.to_pem(), csr.to_pem(), key.to_pem(), {}};
   append(b.warnings, request.warnings, source);
   append(b.warnings, issued.warnings, source);

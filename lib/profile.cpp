@@ -133,6 +133,9 @@ Profile read_profile(const Json& j, const std::string& name, const std::string& 
   }
   for (const std::string* url : {&p.ocsp_url, &p.crl_url})
     if (url->find(',') != std::string::npos) throw Error(Errc::config, "URL must not contain ','", source, path);
+  for (size_t i = 0; i < p.issuer_urls.size(); ++i)
+    if (p.issuer_urls[i].find(',') != std::string::npos)
+      throw Error(Errc::config, "URL must not contain ','", source, f.field("issuer_urls") + "[" + std::to_string(i) + "]");
   return p;
 }
 

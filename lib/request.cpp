@@ -1,6 +1,7 @@
 #include "etcd_pki/request.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include "etcd_pki/error.hpp"
 #include "json_fields.hpp"
@@ -31,6 +32,14 @@ void read_names(const Json& names, const std::string& source, Request& req) {
   if (!names.is_array())
     throw Error(Errc::input, "expected an array of objects, found " + detail::json_type_name(names), source, "names");
   for (size_t i = 0; i < names.size(); ++i) {
+    // cfssl silently drops a CN put here (cfssl#884); say where it belongs instead of hinting "C".
+    if (names[i].is_object())
+      for (auto it = names[i].begin(); it != names[i].end(); ++it)
+        if (it.key().size() == 2 && std::tolower(static_cast<unsigned char>(it.key()[0])) == 'c' &&
+            std::tolower(static_cast<unsigned char>(it.key()[1])) == 'n')
+          throw Error(Errc::input,
+                      "unknown field \"" + it.key() + "\" (the CN goes at the top level of the request, not in names)",
+                      source, "names[" + std::to_string(i) + "]." + it.key());
     Fields n(names[i], source, "names[" + std::to_string(i) + "]", Errc::input,
              {"C", "ST", "L", "O", "OU", "E", "SerialNumber", "OID"});
     auto add = [&](const char* key, std::vector<std::string>& to) {

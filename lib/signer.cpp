@@ -106,6 +106,16 @@ CertificatePlan plan_certificate(const Csr& csr, const Profile& profile, const I
     throw Error(Errc::policy, "the certificate would already be expired (notAfter " + date(plan.not_after) + ")");
 
   plan.ocsp_url = profile.ocsp_url;
+  // A ',' would split the URL in OpenSSL's extension syntax (a bare item there names a config
+  // section, which crashes OpenSSL without a config), so it is refused here as in profiles.
+  if (options.crl_url && options.crl_url->find(',') != std::string::npos)
+    throw Error(Errc::usage, "the CRL URL must not contain ','", "", "crl");
+  // The same for a Profile made in code rather than read from ca-config.json.
+  std::vector<const std::string*> urls = {&profile.ocsp_url, &profile.crl_url};
+  for (const auto& u : profile.issuer_urls) urls.push_back(&u);
+  for (const std::string* url : urls)
+    if (url->find(',') != std::string::npos)
+      throw Error(Errc::config, pname + ": URL \"" + *url + "\" must not contain ','");
   plan.crl_url = options.crl_url ? *options.crl_url : profile.crl_url;
   plan.issuer_urls = profile.issuer_urls;
   plan.ocsp_no_check = profile.ocsp_no_check;

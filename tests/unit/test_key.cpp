@@ -1,0 +1,332 @@
+// key.hpp: key specs with cfssl's limits, generation, PEM in and out.
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+
+#include "support.hpp"
+
+using namespace test;
+
+namespace {
+
+std::string pem_of(EVP_PKEY* pkey, bool pkcs8) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  int rc = pkcs8 ? PEM_write_bio_PrivateKey(bio.get(), pkey, nullptr, nullptr, 0, nullptr, nullptr)
+                 : PEM_write_bio_PrivateKey_traditional(bio.get(), pkey, nullptr, nullptr, 0, nullptr, nullptr);
+  REQUIRE(rc == 1);
+  char* p = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &p);
+  return std::string(p, static_cast<size_t>(n));
+}
+
+const KeyPair& p256() {
+  static const KeyPair k = KeyPair::generate({KeyAlgo::ecdsa, 256});
+  return k;
+}
+const KeyPair& ed25519() {
+  static const KeyPair k = KeyPair::generate({KeyAlgo::ed25519, 0});
+  return k;
+}
+
+}  // namespace
+
+TEST_CASE("KeySpec::parse accepts cfssl's algorithms and sizes", "[key]") {
+  struct Case {
+    const char* algo;
+    int size;
+    KeySpec expect;
+    const char* name;
+  };
+  const Case cases[] = {
+      {"rsa", 2048, {KeyAlgo::rsa, 2048}, "RSA-2048"},
+      {"rsa", 3000, {KeyAlgo::rsa, 3000}, "RSA-3000"},
+      {"rsa", 3072, {KeyAlgo::rsa, 3072}, "RSA-3072"},
+      {"rsa", 4096, {KeyAlgo::rsa, 4096}, "RSA-4096"},
+      {"rsa", 8192, {KeyAlgo::rsa, 8192}, "RSA-8192"},
+      {"rsa", 0, {KeyAlgo::rsa, 2048}, "RSA-2048"},  // size 0: the default
+      {"ecdsa", 256, {KeyAlgo::ecdsa, 256}, "ECDSA P-256"},
+      {"ecdsa", 384, {KeyAlgo::ecdsa, 384}, "ECDSA P-384"},
+      {"ecdsa", 521, {KeyAlgo::ecdsa, 521}, "ECDSA P-521"},
+      {"ecdsa", 0, {KeyAlgo::ecdsa, 256}, "ECDSA P-256"},
+      {"ed25519", 0, {KeyAlgo::ed25519, 0}, "Ed25519"},
+      {"ed25519", 256, {KeyAlgo::ed25519, 0}, "Ed25519"},  // size ignored, as cfssl
+  };
+  for (const auto& c : cases) {
+    INFO(c.algo << " " << c.size);
+    KeySpec got = KeySpec::parse(c.algo, c.size);
+    CHECK(got == c.expect);
+    CHECK(got.to_string() == c.name);
+    CHECK(got.algo_name() == c.algo);
+  }
+}
+
+TEST_CASE("KeySpec::parse refuses with cfssl's wording", "[key]") {
+  struct Case {
+    const char* algo;
+    int size;
+    const char* message;
+    const char* field;
+  };
+  const Case cases[] = {
+      {"rsa", 1024, "RSA key is too weak", "key.size"},
+      {"rsa", 2047, "RSA key is too weak", "key.size"},
+      {"rsa", 256, "RSA key is too weak", "key.size"},
+      {"rsa", -1, "RSA key is too weak", "key.size"},
+      {"rsa", 8193, "RSA key size too large", "key.size"},
+      {"rsa", 16384, "RSA key size too large", "key.size"},
+      {"ecdsa", 224, "invalid curve", "key.size"},
+      {"ecdsa", 512, "invalid curve", "key.size"},
+      {"ecdsa", 2048, "invalid curve", "key.size"},
+      {"RSA", 2048, "invalid algorithm", "key.algo"},
+      {"ECDSA", 256, "invalid algorithm", "key.algo"},
+      {"Ed25519", 0, "invalid algorithm", "key.algo"},
+      {"dsa", 2048, "invalid algorithm", "key.algo"},
+      {"ec", 256, "invalid algorithm", "key.algo"},
+      {"", 0, "invalid algorithm", "key.algo"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.algo << " " << c.size);
+    Error e = catch_error([&] { KeySpec::parse(c.algo, c.size, "csr.json"); });
+    CHECK(e.category() == Errc::key);
+    CHECK_THAT(e.message(), StartsWith(c.message));
+    CHECK(e.field() == c.field);
+    CHECK(e.source() == "csr.json");
+    CHECK_THAT(std::string(e.what()), StartsWith(std::string("csr.json: ") + c.field + ": " + c.message));
+  }
+}
+
+TEST_CASE("KeySpec::parse uses the caller's field name", "[key]") {
+  Error e = catch_error([] { KeySpec::parse("rsa", 1024, "cluster.json", "members[2].key"); });
+  CHECK(e.field() == "members[2].key.size");
+}
+
+TEST_CASE("KeySpec defaults to ECDSA P-256", "[key]") {
+  KeySpec def;
+  CHECK(def == KeySpec{KeyAlgo::ecdsa, 256});
+}
+
+TEST_CASE("KeyPair::generate makes each key type, written in cfssl's PEM", "[key]") {
+  struct Case {
+    KeySpec spec;
+    const char* label;
+    int pkey_id;
+  };
+  const Case cases[] = {
+      {{KeyAlgo::ecdsa, 256}, "-----BEGIN EC PRIVATE KEY-----", EVP_PKEY_EC},
+      {{KeyAlgo::ecdsa, 384}, "-----BEGIN EC PRIVATE KEY-----", EVP_PKEY_EC},
+      {{KeyAlgo::ecdsa, 521}, "-----BEGIN EC PRIVATE KEY-----", EVP_PKEY_EC},
+      {{KeyAlgo::ed25519, 0}, "-----BEGIN PRIVATE KEY-----", EVP_PKEY_ED25519},
+      {{KeyAlgo::rsa, 2048}, "-----BEGIN RSA PRIVATE KEY-----", EVP_PKEY_RSA},
+  };
+  for (const auto& c : cases) {
+    INFO(c.spec.to_string());
+    KeyPair k = c.spec.algo == KeyAlgo::rsa ? shared_rsa2048() : KeyPair::generate(c.spec);
+    CHECK(k.spec() == c.spec);
+    CHECK(EVP_PKEY_get_base_id(k.native_handle()) == c.pkey_id);
+    std::string pem = k.to_pem();
+    CHECK(first_line(pem) == c.label);
+    CHECK_THAT(pem, EndsWith(std::string(c.label).replace(5, 5, "END") + "\n"));
+    CHECK(pem.find("Proc-Type") == std::string::npos);  // never encrypted
+
+    // Round trip: same key, same bytes.
+    KeyPair back = KeyPair::from_pem(pem);
+    CHECK(back.same_public_key(k));
+    CHECK(back.spec() == c.spec);
+    CHECK(back.to_pem() == pem);
+  }
+}
+
+TEST_CASE("Generated keys are different each time", "[key]") {
+  KeyPair a = KeyPair::generate({KeyAlgo::ecdsa, 256});
+  KeyPair b = KeyPair::generate({KeyAlgo::ecdsa, 256});
+  CHECK_FALSE(a.same_public_key(b));
+  CHECK(a.public_key_der() != b.public_key_der());
+  CHECK(a.same_public_key(a));
+}
+
+TEST_CASE("RSA keys use e = 65537 and the requested modulus", "[key][rsa]") {
+  const KeyPair& k = shared_rsa2048();
+  BIGNUM* e = nullptr;
+  REQUIRE(EVP_PKEY_get_bn_param(k.native_handle(), OSSL_PKEY_PARAM_RSA_E, &e) == 1);
+  CHECK(BN_get_word(e) == 65537);
+  BN_free(e);
+  CHECK(EVP_PKEY_get_bits(k.native_handle()) == 2048);
+}
+
+TEST_CASE("EC keys are written as SEC1 with the named curve and public key", "[key]") {
+  PemBlock b = pem_decode(p256().to_pem());
+  CHECK(b.label == "EC PRIVATE KEY");
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(b.der.data());
+  // ECPrivateKey ::= SEQUENCE { version 1, privateKey OCTET STRING (32), [0] curve, [1] publicKey }
+  REQUIRE(b.der.size() == 121);  // the classic size of a P-256 SEC1 key with both optional fields
+  CHECK(p[0] == 0x30);
+  CHECK(p[2] == 0x02);  // INTEGER version
+  CHECK(p[4] == 0x01);  // = 1
+  CHECK(p[5] == 0x04);  // OCTET STRING
+  CHECK(p[6] == 32);    // private scalar padded to the curve size
+  CHECK(p[39] == 0xA0); // [0] namedCurve
+  CHECK(p[51] == 0xA1); // [1] publicKey
+}
+
+TEST_CASE("public_key_der is the DER SubjectPublicKeyInfo", "[key]") {
+  const KeyPair& k = p256();
+  unsigned char* der = nullptr;
+  int len = i2d_PUBKEY(k.native_handle(), &der);
+  REQUIRE(len > 0);
+  std::string expect(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  CHECK(k.public_key_der() == expect);
+  CHECK(k.public_key_der().size() == 91);  // P-256 SPKI
+  CHECK(ed25519().public_key_der().size() == 44);
+}
+
+TEST_CASE("KeyPair::from_pem reads PKCS#8 RSA and EC keys", "[key]") {
+  SECTION("EC") {
+    std::string pem = pem_of(p256().native_handle(), true);
+    REQUIRE(first_line(pem) == "-----BEGIN PRIVATE KEY-----");
+    KeyPair k = KeyPair::from_pem(pem);
+    CHECK(k.spec() == KeySpec{KeyAlgo::ecdsa, 256});
+    CHECK(k.same_public_key(p256()));
+    CHECK(first_line(k.to_pem()) == "-----BEGIN EC PRIVATE KEY-----");  // written back as cfssl writes it
+  }
+  SECTION("RSA") {
+    std::string pem = pem_of(shared_rsa2048().native_handle(), true);
+    REQUIRE(first_line(pem) == "-----BEGIN PRIVATE KEY-----");
+    KeyPair k = KeyPair::from_pem(pem);
+    CHECK(k.spec() == KeySpec{KeyAlgo::rsa, 2048});
+    CHECK(k.same_public_key(shared_rsa2048()));
+    CHECK(first_line(k.to_pem()) == "-----BEGIN RSA PRIVATE KEY-----");
+  }
+  SECTION("P-384 SEC1 written by OpenSSL") {
+    KeyPair k384 = KeyPair::generate({KeyAlgo::ecdsa, 384});
+    KeyPair k = KeyPair::from_pem(pem_of(k384.native_handle(), false));
+    CHECK(k.spec() == KeySpec{KeyAlgo::ecdsa, 384});
+    CHECK(k.same_public_key(k384));
+  }
+}
+
+TEST_CASE("KeyPair::from_pem reads cfssl's \"Ed25519 PRIVATE KEY\" label", "[key]") {
+  std::string pem = ed25519().to_pem();
+  PemBlock b = pem_decode(pem);
+  REQUIRE(b.label == "PRIVATE KEY");
+  CHECK(b.der.size() == 48);  // PKCS#8 v0, OID 1.3.101.112, 32-byte seed
+  std::string cfssl_pem = pem_encode("Ed25519 PRIVATE KEY", b.der);
+  KeyPair k = KeyPair::from_pem(cfssl_pem, "ed-key.pem");
+  CHECK(k.spec() == KeySpec{KeyAlgo::ed25519, 0});
+  CHECK(k.same_public_key(ed25519()));
+  CHECK(k.to_pem() == pem);  // written back with the standard label
+}
+
+TEST_CASE("KeyPair::from_pem skips EC PARAMETERS blocks before the key", "[key]") {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  REQUIRE(PEM_write_bio_Parameters(bio.get(), p256().native_handle()) == 1);
+  char* p = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &p);
+  std::string params(p, static_cast<size_t>(n));
+  REQUIRE(first_line(params) == "-----BEGIN EC PARAMETERS-----");
+
+  KeyPair k = KeyPair::from_pem(params + p256().to_pem());
+  CHECK(k.same_public_key(p256()));
+  // Two parameter blocks and some text around them are fine too.
+  KeyPair k2 = KeyPair::from_pem("comment line\n" + params + params + p256().to_pem() + "trailer\n");
+  CHECK(k2.same_public_key(p256()));
+
+  Error e = catch_error([&] { KeyPair::from_pem(params, "params.pem"); });
+  CHECK(e.category() == Errc::key);
+  CHECK(e.source() == "params.pem");
+  CHECK_THAT(e.message(), Contains("no PEM private key"));
+}
+
+TEST_CASE("KeyPair::from_pem takes the first key of several", "[key]") {
+  KeyPair other = KeyPair::generate({KeyAlgo::ecdsa, 256});
+  KeyPair k = KeyPair::from_pem(p256().to_pem() + other.to_pem());
+  CHECK(k.same_public_key(p256()));
+  CHECK_FALSE(k.same_public_key(other));
+}
+
+TEST_CASE("KeyPair::from_pem refuses encrypted keys", "[key]") {
+  static const char pass[] = "secret";
+  SECTION("legacy Proc-Type: 4,ENCRYPTED") {
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+    REQUIRE(PEM_write_bio_PrivateKey_traditional(bio.get(), p256().native_handle(), EVP_aes_128_cbc(),
+                                                 reinterpret_cast<const unsigned char*>(pass), 6, nullptr,
+                                                 nullptr) == 1);
+    char* p = nullptr;
+    long n = BIO_get_mem_data(bio.get(), &p);
+    std::string pem(p, static_cast<size_t>(n));
+    REQUIRE_THAT(pem, Contains("Proc-Type: 4,ENCRYPTED"));
+    Error e = catch_error([&] { KeyPair::from_pem(pem, "ca-key.pem"); });
+    CHECK(e.category() == Errc::key);
+    CHECK(e.source() == "ca-key.pem");
+    CHECK_THAT(e.message(), Contains("encrypted"));
+  }
+  SECTION("PKCS#8 ENCRYPTED PRIVATE KEY") {
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+    REQUIRE(PEM_write_bio_PKCS8PrivateKey(bio.get(), p256().native_handle(), EVP_aes_256_cbc(), pass, 6, nullptr,
+                                          nullptr) == 1);
+    char* p = nullptr;
+    long n = BIO_get_mem_data(bio.get(), &p);
+    std::string pem(p, static_cast<size_t>(n));
+    REQUIRE(first_line(pem) == "-----BEGIN ENCRYPTED PRIVATE KEY-----");
+    Error e = catch_error([&] { KeyPair::from_pem(pem, "ca-key.pem"); });
+    CHECK(e.category() == Errc::key);
+    CHECK(e.source() == "ca-key.pem");
+    CHECK_THAT(e.message(), Contains("encrypted"));
+  }
+}
+
+TEST_CASE("KeyPair::from_pem refuses other PEM types, naming them", "[key]") {
+  const Ca& root = shared_root();
+  struct Case {
+    std::string pem;
+    const char* expect;
+  };
+  const Case cases[] = {
+      {root.cert.to_pem(), "found a PEM \"CERTIFICATE\" block"},
+      {leaf_csr("x").to_pem(), "found a PEM \"CERTIFICATE REQUEST\" block"},
+      {pem_encode("PUBLIC KEY", p256().public_key_der()), "found a PEM \"PUBLIC KEY\" block"},
+      {"", "no PEM private key found"},
+      {"not a pem at all\n", "no PEM private key found"},
+      {"-----BEGIN EC PRIVATE KEY-----\n!!!!\n-----END EC PRIVATE KEY-----\n", "no PEM private key found"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.expect);
+    Error e = catch_error([&] { KeyPair::from_pem(c.pem, "in.pem"); });
+    CHECK(e.category() == Errc::key);
+    CHECK(e.source() == "in.pem");
+    CHECK_THAT(e.message(), Contains(c.expect));
+  }
+}
+
+TEST_CASE("KeyPair::from_pem: an unparsable key body is Errc::key naming the source", "[key]") {
+  // Valid base64, but not a key.
+  std::string pem = pem_encode("EC PRIVATE KEY", std::string("\x30\x03\x02\x01\x01", 5));
+  Error e = catch_error([&] { KeyPair::from_pem(pem, "broken-key.pem"); });
+  CHECK(e.category() == Errc::key);
+  CHECK(e.source() == "broken-key.pem");
+  CHECK_THAT(e.message(), Contains("cannot parse the EC PRIVATE KEY"));
+}
+
+TEST_CASE("KeyPair::from_pem refuses curves cfssl does not use", "[key]") {
+  EVP_PKEY* raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "secp256k1");
+  REQUIRE(raw != nullptr);
+  std::string pem = pem_of(raw, false);
+  EVP_PKEY_free(raw);
+  Error e = catch_error([&] { KeyPair::from_pem(pem, "k1.pem"); });
+  CHECK(e.category() == Errc::key);
+  CHECK(e.source() == "k1.pem");
+  CHECK_THAT(e.message(), Contains("unsupported elliptic curve"));
+  CHECK_THAT(e.message(), Contains("secp256k1"));
+}
+
+TEST_CASE("KeyPair::from_native shares the OpenSSL key", "[key]") {
+  EVP_PKEY* raw = p256().native_handle();
+  KeyPair k = KeyPair::from_native(raw);
+  CHECK(k.native_handle() == raw);
+  CHECK(k.same_public_key(p256()));
+  CHECK(k.same_public_key(raw));
+  CHECK_FALSE(k.same_public_key(static_cast<EVP_PKEY*>(nullptr)));
+  CHECK_FALSE(k.same_public_key(ed25519()));
+
+  Error e = catch_error([] { KeyPair::from_native(nullptr); });
+  CHECK(e.category() == Errc::key);
+}
