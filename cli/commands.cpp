@@ -29,13 +29,15 @@ void print_warnings(const std::vector<std::string>& warnings) {
 }
 
 void deliver(const Bundle& bundle, const OutputArgs& out, const std::string& base) {
-  print_warnings(bundle.warnings);
   if (out.json) {
+    print_warnings(bundle.warnings);
     std::cout << to_cfssl_json(bundle) << std::flush;
     return;
   }
   auto files = bundle_files(bundle, out.out_dir, base);
   write_files(files, out.force);
+  // Warnings about the certificate only once it is written: a failed write is one error line.
+  print_warnings(bundle.warnings);
   std::string list;
   for (const auto& f : files) list += (list.empty() ? "" : ", ") + f.path;
   std::cerr << "etcd-pki: wrote " << list << "\n";
@@ -69,7 +71,6 @@ std::string default_base_name(const std::string& input, const std::string& fallb
 int init_ca(const std::string& csr_json, const OutputArgs& out) {
   Request req = csr_json.empty() ? Request::default_ca()
                                  : Request::from_json(read_input(csr_json, Errc::input), source_name(csr_json));
-  if (!req.ca) req.ca = CaOptions{};
   deliver(make_ca(req, {}, source_name(csr_json)), out, out.name.empty() ? "ca" : out.name);
   return 0;
 }
@@ -243,8 +244,7 @@ int gencert(const std::vector<std::string>& args) {
   if (initca) {
     if (!ca_key.empty()) throw Error(Errc::usage, "-initca with -ca-key (re-using a CA key) is not supported");
     if (!hostname.empty()) print_warnings({"-hostname is ignored with -initca (as by cfssl)"});
-    if (!req.ca) req.ca = CaOptions{};
-    deliver(make_ca(req, {}, source_name(input)), out, "");
+      deliver(make_ca(req, {}, source_name(input)), out, "");
     return 0;
   }
   if (ca.empty()) throw Error(Errc::ca, "need a CA certificate (provide one with -ca)");

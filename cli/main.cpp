@@ -94,9 +94,16 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
     return rc;
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : static_cast<int>(Errc::usage);
+    // One line, like every other error (CLI11 would print the message and a help hint).
+    std::cerr << "etcd-pki: error: " << e.what() << " (see --help)\n";
+    return static_cast<int>(Errc::usage);
   } catch (const Error& e) {
     std::cerr << "etcd-pki: error: " << e.what() << "\n";
     return e.exit_code();
