@@ -145,7 +145,7 @@ expect_eq "seed: CA key usage" "critical: Certificate Sign, CRL Sign" "$(ext $CA
 expect_eq "seed: CA key is ECDSA P-256" "ec P-256" "$(keytype $CA)"
 expect_eq "seed: CA validity is the default 87600h" $((87600 * 3600)) "$(validity $CA)"
 check "seed: CA key matches the CA certificate" pair_ok $CA pki/ca/ca-key.pem
-check "seed: ca.csr is a CSR with a valid self-signature" openssl req -in pki/ca/ca.csr -noout -verify
+check "seed: ca.csr is a CSR with a valid self-signature" csr_signature_ok pki/ca/ca.csr
 check "seed: CA is self-signed (verifies against itself)" openssl verify -CAfile $CA $CA
 
 # A foreign CA for negative checks.

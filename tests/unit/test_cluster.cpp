@@ -3,6 +3,7 @@
 // threads, layouts, an existing CA). Self-contained: only the public headers.
 #include <catch2/catch.hpp>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
 
@@ -640,6 +641,77 @@ TEST_CASE("build_cluster: the seed topology, then kept, extended, refused and fo
   CHECK(slurp(out + "/etcd-1/ca.pem") == new_ca.to_pem());
 }
 
+TEST_CASE("build_cluster: client_addresses, client CNs, names, ports and the MANIFEST", "[cluster]") {
+  ClusterTempDir tmp;
+  const std::string out = tmp / "pki";
+  ClusterSpec spec = ClusterSpec::from_json(R"({
+    "members": [
+      {"name": "etcd-a", "ips": ["10.1.0.1", "fd00::a"], "dns": ["a.example.com"],
+       "client_addresses": ["10.1.0.100", "etcd.example.com"], "peer_port": 12380, "client_port": 12379},
+      {"name": "etcd-b", "dns": ["b.example.com"]}
+    ],
+    "clients": [{"name": "admin", "cn": "root"}],
+    "key": {"algo": "ed25519"},
+    "expiry": "30d",
+    "names": [{"C": "DE", "O": "Acme"}],
+    "cluster_token": "tok-1"
+  })", "spec.json");
+  ClusterResult r = build_cluster(spec, options_for(out));
+  CHECK(sorted(r.issued) == std::vector<std::string>{"ca", "clients/admin", "etcd-a/peer", "etcd-a/server", "etcd-b/peer", "etcd-b/server"});
+  Certificate server = cert_at(out + "/etcd-a/server.pem");
+  Certificate peer = cert_at(out + "/etcd-a/peer.pem");
+  CHECK(server.sans().to_string() ==
+        "DNS:etcd-a, DNS:a.example.com, DNS:etcd.example.com, DNS:localhost, IP:10.1.0.1, IP:fd00::a, IP:10.1.0.100, IP:127.0.0.1, IP:::1");
+  CHECK(peer.sans().to_string() == "DNS:etcd-a, DNS:a.example.com, IP:10.1.0.1, IP:fd00::a");
+  CHECK(cert_at(out + "/etcd-b/server.pem").sans().to_string() == "DNS:etcd-b, DNS:b.example.com, DNS:localhost, IP:127.0.0.1, IP:::1");
+  Certificate admin = cert_at(out + "/clients/admin.pem");
+  CHECK(admin.subject().common_name == "root");
+  CHECK(admin.subject().organization == std::vector<std::string>{"Acme"});
+  CHECK(admin.subject().country == std::vector<std::string>{"DE"});
+  CHECK(cert_at(out + "/ca/ca.pem").subject().organization == std::vector<std::string>{"Acme"});
+  CHECK(admin.public_key().spec() == KeySpec{KeyAlgo::ed25519, 0});
+  CHECK(admin.key_usage() == std::optional<uint32_t>(ku::digital_signature));
+  CHECK(admin.not_after() - admin.not_before() == Seconds(30 * 86400));
+
+  const std::string conf = slurp(out + "/etcd-a/etcd.conf.yml");
+  CHECK_THAT(conf, Contains("initial-advertise-peer-urls: \"https://10.1.0.1:12380\"\n"));
+  CHECK_THAT(conf, Contains("listen-client-urls: \"https://10.1.0.1:12379,https://127.0.0.1:12379\"\n"));
+  CHECK_THAT(conf, Contains("initial-cluster: \"etcd-a=https://10.1.0.1:12380,etcd-b=https://b.example.com:2380\"\n"));
+  CHECK_THAT(conf, Contains("initial-cluster-token: \"tok-1\"\n"));
+  CHECK_THAT(slurp(out + "/etcd-b/etcd.conf.yml"), Contains("listen-peer-urls: \"https://0.0.0.0:2380\"\n"));
+  CHECK_THAT(slurp(out + "/etcd-b/etcdctl.env"), Contains("ETCDCTL_ENDPOINTS=https://10.1.0.1:12379,https://b.example.com:2379\n"));
+
+  // MANIFEST: one line per other file of the folder, with its SHA-256 (upper-case hex).
+  std::map<std::string, std::string> listed;
+  std::istringstream manifest(slurp(out + "/etcd-a/MANIFEST"));
+  for (std::string line; std::getline(manifest, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string file, hash;
+    fields >> file >> hash;
+    listed[file] = line;
+    REQUIRE(hash.rfind("sha256:", 0) == 0);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    std::string data = slurp(out + "/etcd-a/" + file);
+    REQUIRE(EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr) == 1);
+    std::string hex;
+    for (unsigned i = 0; i < n; ++i) {
+      static const char* digits = "0123456789ABCDEF";
+      hex += digits[md[i] >> 4];
+      hex += digits[md[i] & 15];
+    }
+    INFO(line);
+    CHECK(hash.substr(7) == hex);
+    bool is_cert = file.ends_with(".pem") && !file.ends_with("-key.pem");
+    CHECK((line.find("  expires: ") != std::string::npos) == is_cert);
+  }
+  std::set<std::string> names;
+  for (auto& [f, line] : listed) names.insert(f);
+  CHECK(names == std::set<std::string>{"ca.pem", "etcd.conf.yml", "etcdctl.env", "peer-key.pem", "peer.pem", "server-key.pem", "server.pem"});
+  CHECK_THAT(listed["server.pem"], Contains("  expires: " + format_rfc3339(server.not_after())));
+}
+
 TEST_CASE("build_cluster: the clock decides what is still valid", "[cluster]") {
   ClusterTempDir tmp;
   const std::string out = tmp / "pki";
@@ -873,9 +945,8 @@ TEST_CASE("build_cluster: an invalid spec writes nothing", "[cluster]") {
   // A damaged existing CA: an Errc::exists error, nothing touched.
   ClusterSpec good = three_members();
   build_cluster(good, options_for(tmp / "pki"));
+  spit(tmp / "pki/ca/ca-key.pem", slurp(tmp / "pki/etcd-1/server-key.pem"));  // not the CA's key
   auto before = snapshot(tmp / "pki");
-  spit(tmp / "pki/ca/ca-key.pem", slurp(tmp / "pki/etcd-1/server-key.pem"));
-  before = snapshot(tmp / "pki");
   Error bad_ca = cluster_error([&] { build_cluster(good, options_for(tmp / "pki")); });
   CHECK(bad_ca.category() == Errc::exists);
   CHECK_THAT(bad_ca.message(), Contains("the existing CA cannot be used"));
