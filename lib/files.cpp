@@ -24,13 +24,15 @@ std::string parent_dir(const std::string& path) {
   return p.empty() ? "." : p;
 }
 
-void make_dirs(const std::string& dir, mode_t mode) {
+// Creates `dir` and its missing parents; each folder it makes is appended to `made`.
+void make_dirs(const std::string& dir, mode_t mode, std::vector<std::string>& made) {
   std::error_code ec;
   if (std::filesystem::is_directory(dir, ec)) return;
   auto parent = std::filesystem::path(dir).parent_path();
-  if (!parent.empty()) make_dirs(parent.string(), mode);
+  if (!parent.empty()) make_dirs(parent.string(), mode, made);
   if (::mkdir(dir.c_str(), mode) == 0) {
     ::chmod(dir.c_str(), mode);  // the exact mode, whatever the umask; only on a folder made here
+    made.push_back(dir);
     return;
   }
   int err = errno;
@@ -67,10 +69,14 @@ void write_all(int fd, const std::string& content, const std::string& path) {
 }
 
 // Removes the temp files it holds unless released.
-struct TempFiles {
-  std::vector<std::string> paths;
-  ~TempFiles() {
-    for (const auto& p : paths) ::unlink(p.c_str());
+// Removes the temp files and (emptied) new folders it holds unless cleared: a failed call leaves
+// the tree as it was.
+struct Undo {
+  std::vector<std::string> temps, dirs;
+  ~Undo() {
+    for (const auto& p : temps)
+      if (!p.empty()) ::unlink(p.c_str());
+    for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) ::rmdir(it->c_str());
   }
 };
 
@@ -90,14 +96,14 @@ void write_files(const std::vector<OutputFile>& files, bool overwrite, mode_t di
   }
   std::set<std::string> dirs;
   for (const auto& f : files) dirs.insert(parent_dir(f.path));
-  for (const auto& d : dirs) make_dirs(d, dir_mode);
+  Undo undo;
+  for (const auto& d : dirs) make_dirs(d, dir_mode, undo.dirs);
 
-  TempFiles temps;
   for (const auto& f : files) {
     std::string tmp = temp_name(f.path);
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, f.mode);
     if (fd < 0) throw Error(Errc::io, "cannot create a file here: " + errno_text(errno), f.path);
-    temps.paths.push_back(tmp);
+    undo.temps.push_back(tmp);
     try {
       if (::fchmod(fd, f.mode) != 0) throw Error(Errc::io, "cannot set the mode: " + errno_text(errno), f.path);
       write_all(fd, f.content, f.path);
@@ -111,7 +117,7 @@ void write_files(const std::vector<OutputFile>& files, bool overwrite, mode_t di
 
   std::vector<std::string> placed;
   for (size_t i = 0; i < files.size(); ++i) {
-    const std::string& tmp = temps.paths[i];
+    const std::string& tmp = undo.temps[i];
     const std::string& dst = files[i].path;
     bool may_replace = overwrite || files[i].replace;
     int rc = may_replace ? ::rename(tmp.c_str(), dst.c_str())
@@ -123,9 +129,10 @@ void write_files(const std::vector<OutputFile>& files, bool overwrite, mode_t di
       throw Error(Errc::io, "cannot move into place: " + errno_text(err), dst);
     }
     if (!existed[i]) placed.push_back(dst);
-    temps.paths[i].clear();
+    undo.temps[i].clear();
   }
-  temps.paths.clear();
+  undo.temps.clear();
+  undo.dirs.clear();
   for (const auto& d : dirs) fsync_dir(d);
 }
 
