@@ -19,25 +19,13 @@
 #include <vector>
 
 #include "etcd_pki/etcd_pki.hpp"
+#include "support.hpp"
 
 using namespace etcd_pki;
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
 
 namespace {
-
-template <class F>
-Error cluster_error(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  } catch (const std::exception& e) {
-    FAIL("expected etcd_pki::Error, got std::exception: " << e.what());
-  }
-  FAIL("expected etcd_pki::Error, nothing was thrown");
-  throw std::logic_error("unreachable");
-}
 
 std::string errc_name(Errc c) { return to_string(c); }
 
@@ -232,7 +220,7 @@ TEST_CASE("from_initial_cluster: errors name the entry", "[cluster]") {
   };
   for (const auto& c : cases) {
     INFO("input: " << c.text);
-    Error e = cluster_error([&] { ClusterSpec::from_initial_cluster(c.text); });
+    Error e = test::catch_error([&] { ClusterSpec::from_initial_cluster(c.text); });
     CHECK(errc_name(e.category()) == errc_name(Errc::input));
     CHECK(e.source() == "--initial-cluster");
     CHECK(e.field() == c.field);
@@ -240,7 +228,7 @@ TEST_CASE("from_initial_cluster: errors name the entry", "[cluster]") {
     CHECK(std::string(e.what()).find('\n') == std::string::npos);
   }
   // The source given by the caller is the one named.
-  Error e = cluster_error([] { ClusterSpec::from_initial_cluster("a=http://x:1", "etcd.conf"); });
+  Error e = test::catch_error([] { ClusterSpec::from_initial_cluster("a=http://x:1", "etcd.conf"); });
   CHECK(e.source() == "etcd.conf");
   CHECK_THAT(std::string(e.what()), Contains("etcd.conf: entry 1: "));
 }
@@ -248,14 +236,14 @@ TEST_CASE("from_initial_cluster: errors name the entry", "[cluster]") {
 TEST_CASE("from_initial_cluster does not validate: duplicates and bad names are left to validate()", "[cluster]") {
   ClusterSpec s = ClusterSpec::from_initial_cluster("a=https://10.0.0.1:2380,b=https://10.0.0.1:2380");
   REQUIRE(s.members.size() == 2);
-  Error e = cluster_error([&] { s.validate("--initial-cluster"); });
+  Error e = test::catch_error([&] { s.validate("--initial-cluster"); });
   CHECK(e.category() == Errc::input);
   CHECK(e.source() == "--initial-cluster");
   CHECK(e.field() == "members[1].ips");
   CHECK_THAT(e.message(), Contains("10.0.0.1") && Contains("\"a\"") && Contains("\"b\""));
 
   ClusterSpec bad_name = ClusterSpec::from_initial_cluster("a.b/c=https://10.0.0.1:2380");
-  CHECK(cluster_error([&] { bad_name.validate(); }).field() == "members[0].name");
+  CHECK(test::catch_error([&] { bad_name.validate(); }).field() == "members[0].name");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -452,7 +440,7 @@ TEST_CASE("from_json: errors name the field", "[cluster]") {
   };
   for (const auto& c : cases) {
     INFO("spec: " << c.json);
-    Error e = cluster_error([&] { ClusterSpec::from_json(c.json, "spec.json"); });
+    Error e = test::catch_error([&] { ClusterSpec::from_json(c.json, "spec.json"); });
     INFO("error: " << e.what());
     CHECK(errc_name(e.category()) == errc_name(c.category));
     CHECK(e.source() == "spec.json");
@@ -496,7 +484,7 @@ TEST_CASE("validate: each rule on a built spec", "[cluster]") {
     INFO(c.what);
     ClusterSpec s = three_members();
     c.mutate(s);
-    Error e = cluster_error([&] { s.validate("src"); });
+    Error e = test::catch_error([&] { s.validate("src"); });
     CHECK(errc_name(e.category()) == errc_name(Errc::input));
     CHECK(e.source() == "src");
     CHECK(e.field() == c.field);
@@ -614,7 +602,7 @@ TEST_CASE("build_cluster: the seed topology, then kept, extended, refused and fo
   // A changed IP: refused, nothing written.
   ClusterSpec moved = four;
   moved.members[1].ips = {"10.20.13.99"};
-  Error e = cluster_error([&] { build_cluster(moved, opt); });
+  Error e = test::catch_error([&] { build_cluster(moved, opt); });
   CHECK(errc_name(e.category()) == errc_name(Errc::exists));
   CHECK(e.source() == out + "/etcd-2/server.pem");
   CHECK_THAT(e.message(), Contains("10.20.13.99") && Contains("--force"));
@@ -623,7 +611,7 @@ TEST_CASE("build_cluster: the seed topology, then kept, extended, refused and fo
   // Another key type: refused too (the keys would be replaced).
   ClusterSpec ed = four;
   ed.key = KeySpec{KeyAlgo::ed25519, 0};
-  CHECK(cluster_error([&] { build_cluster(ed, opt); }).category() == Errc::exists);
+  CHECK(test::catch_error([&] { build_cluster(ed, opt); }).category() == Errc::exists);
   CHECK(snapshot(out) == after_add);
 
   // --force: everything new, a new CA.
@@ -728,13 +716,13 @@ TEST_CASE("build_cluster: the clock decides what is still valid", "[cluster]") {
   CHECK(build_cluster(spec, later).issued.empty());
 
   later.now = fixed_now() + Seconds(2 * 24 * 3600);  // leaves expired, CA not
-  Error expired = cluster_error([&] { build_cluster(spec, later); });
+  Error expired = test::catch_error([&] { build_cluster(spec, later); });
   CHECK(expired.category() == Errc::exists);
   CHECK_THAT(expired.message(), Contains("expired"));
   CHECK(snapshot(out) == first);
 
   later.now = fixed_now() + Seconds(11 * 24 * 3600);  // the CA expired too
-  Error ca_expired = cluster_error([&] { build_cluster(spec, later); });
+  Error ca_expired = test::catch_error([&] { build_cluster(spec, later); });
   CHECK(ca_expired.category() == Errc::exists);
   CHECK_THAT(ca_expired.message(), Contains("the existing CA expired"));
   CHECK(ca_expired.source() == out + "/ca/ca.pem");
@@ -928,7 +916,7 @@ TEST_CASE("build_cluster: an existing CA signs, and is not copied", "[cluster]")
 
   // Certificates of another CA in the folder cannot be kept.
   ClusterSpec own = three_members();
-  Error e = cluster_error([&] { build_cluster(own, options_for(out)); });
+  Error e = test::catch_error([&] { build_cluster(own, options_for(out)); });
   CHECK(e.category() == Errc::exists);
   CHECK_THAT(e.message(), Contains("not signed by the cluster CA"));
 }
@@ -937,7 +925,7 @@ TEST_CASE("build_cluster: an invalid spec writes nothing", "[cluster]") {
   ClusterTempDir tmp;
   ClusterSpec spec = three_members();
   spec.members[1].ips = {"10.20.13.10"};
-  Error e = cluster_error([&] { build_cluster(spec, options_for(tmp / "pki")); });
+  Error e = test::catch_error([&] { build_cluster(spec, options_for(tmp / "pki")); });
   CHECK(e.category() == Errc::input);
   CHECK(e.field() == "members[1].ips");
   CHECK_FALSE(fs::exists(tmp / "pki"));
@@ -947,7 +935,7 @@ TEST_CASE("build_cluster: an invalid spec writes nothing", "[cluster]") {
   build_cluster(good, options_for(tmp / "pki"));
   spit(tmp / "pki/ca/ca-key.pem", slurp(tmp / "pki/etcd-1/server-key.pem"));  // not the CA's key
   auto before = snapshot(tmp / "pki");
-  Error bad_ca = cluster_error([&] { build_cluster(good, options_for(tmp / "pki")); });
+  Error bad_ca = test::catch_error([&] { build_cluster(good, options_for(tmp / "pki")); });
   CHECK(bad_ca.category() == Errc::exists);
   CHECK_THAT(bad_ca.message(), Contains("the existing CA cannot be used"));
   CHECK(snapshot(tmp / "pki") == before);
