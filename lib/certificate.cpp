@@ -19,35 +19,23 @@ Certificate Certificate::from_pem(std::string_view pem, const std::string& sourc
   auto bio = ossl::mem_bio(pem);
   ossl::X509Ptr first;
   int count = 0;
-  for (;;) {
-    char *name = nullptr, *header = nullptr;
-    unsigned char* data = nullptr;
-    long len = 0;
-    if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) break;
-    std::string label = name;
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    if (label != "CERTIFICATE") {
-      OPENSSL_free(data);
-      throw Error(category, "expected a certificate, found a PEM \"" + label + "\" block", source);
-    }
-    const unsigned char* p = data;
-    X509* raw = d2i_X509(nullptr, &p, len);
-    OPENSSL_free(data);
-    if (!raw) throw_openssl(category, "cannot parse the certificate", source);
-    if (count++ == 0) first.reset(raw);
-    else X509_free(raw);
+  while (auto block = ossl::next_pem_block(bio.get())) {
+    if (block->label != "CERTIFICATE")
+      throw Error(category, "expected a certificate, found a PEM \"" + block->label + "\" block", source);
+    const unsigned char* p = block->der;
+    ossl::X509Ptr x(d2i_X509(nullptr, &p, block->len));
+    if (!x) throw_openssl(category, "cannot parse the certificate", source);
+    if (count++ == 0) first = std::move(x);
   }
-  ERR_clear_error();
   if (count == 0) throw Error(category, "no PEM certificate found", source);
   if (count > 1)
     throw Error(category, "the file holds " + std::to_string(count) + " certificates; expected exactly one", source);
-  return Certificate(std::shared_ptr<X509>(first.release(), X509_free));
+  return Certificate(ossl::share(std::move(first)));
 }
 
 Certificate Certificate::from_native(X509* x509) {
   if (!x509 || X509_up_ref(x509) != 1) throw Error(Errc::crypto, "no certificate given");
-  return Certificate(std::shared_ptr<X509>(x509, X509_free));
+  return Certificate(ossl::share(ossl::X509Ptr(x509)));
 }
 
 std::string Certificate::to_pem() const {

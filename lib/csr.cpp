@@ -7,9 +7,7 @@
 
 namespace etcd_pki {
 
-namespace {
-std::shared_ptr<X509_REQ> share(ossl::Req r) { return std::shared_ptr<X509_REQ>(r.release(), X509_REQ_free); }
-}  // namespace
+using ossl::share;
 
 Csr Csr::create(const Request& request, const KeyPair& key) {
   std::optional<CsrBasicConstraints> bc;
@@ -55,26 +53,13 @@ Csr Csr::create(const Subject& subject, const Sans& sans, const KeyPair& key, st
 Csr Csr::from_pem(std::string_view pem, const std::string& source) {
   ossl::ClearErrors clear;
   auto bio = ossl::mem_bio(pem);
-  char *name = nullptr, *header = nullptr;
-  unsigned char* data = nullptr;
-  long len = 0;
-  for (;;) {
-    if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
-      ERR_clear_error();
-      throw Error(Errc::csr, "no PEM \"CERTIFICATE REQUEST\" found", source);
-    }
-    std::string label = name;
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    if (label == "CERTIFICATE REQUEST" || label == "NEW CERTIFICATE REQUEST") break;
-    OPENSSL_free(data);
-    throw Error(Errc::csr, "not a CSR: found a PEM \"" + label + "\" block", source);
-  }
-  const unsigned char* p = data;
-  X509_REQ* raw = d2i_X509_REQ(nullptr, &p, len);
-  OPENSSL_free(data);
-  if (!raw) throw_openssl(Errc::csr, "cannot parse the certificate request", source);
-  ossl::Req req(raw);
+  auto block = ossl::next_pem_block(bio.get());
+  if (!block) throw Error(Errc::csr, "no PEM \"CERTIFICATE REQUEST\" found", source);
+  if (block->label != "CERTIFICATE REQUEST" && block->label != "NEW CERTIFICATE REQUEST")
+    throw Error(Errc::csr, "not a CSR: found a PEM \"" + block->label + "\" block", source);
+  const unsigned char* p = block->der;
+  ossl::Req req(d2i_X509_REQ(nullptr, &p, block->len));
+  if (!req) throw_openssl(Errc::csr, "cannot parse the certificate request", source);
   EVP_PKEY* pub = X509_REQ_get0_pubkey(req.get());
   if (!pub) throw_openssl(Errc::csr, "the certificate request has no usable public key", source);
   if (X509_REQ_verify(req.get(), pub) != 1) throw_openssl(Errc::csr, "the CSR signature does not verify", source);

@@ -50,16 +50,7 @@ std::string KeySpec::to_string() const {
 }
 
 namespace {
-std::shared_ptr<EVP_PKEY> share(ossl::PKey p) { return std::shared_ptr<EVP_PKEY>(p.release(), EVP_PKEY_free); }
-
-struct PemBlock {
-  std::string name, header;
-  unsigned char* data = nullptr;
-  long len = 0;
-  ~PemBlock() {
-    if (data) OPENSSL_clear_free(data, static_cast<size_t>(len));
-  }
-};
+using ossl::share;
 }  // namespace
 
 KeyPair KeyPair::generate(const KeySpec& spec) {
@@ -86,29 +77,22 @@ KeyPair KeyPair::from_pem(std::string_view pem, const std::string& source) {
   ossl::ClearErrors clear;
   auto bio = ossl::mem_bio(pem);
   for (;;) {
-    PemBlock block;
-    char *name = nullptr, *header = nullptr;
-    if (PEM_read_bio(bio.get(), &name, &header, &block.data, &block.len) != 1) {
-      ERR_clear_error();
-      throw Error(Errc::key, "no PEM private key found", source);
-    }
-    block.name = name;
-    block.header = header;
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    if (block.name == "EC PARAMETERS") continue;
-    if (block.name == "ENCRYPTED PRIVATE KEY" || block.header.find("ENCRYPTED") != std::string::npos)
+    auto block = ossl::next_pem_block(bio.get());
+    if (!block) throw Error(Errc::key, "no PEM private key found", source);
+    const std::string& label = block->label;
+    if (label == "EC PARAMETERS") continue;
+    if (label == "ENCRYPTED PRIVATE KEY" || block->header.find("ENCRYPTED") != std::string::npos)
       throw Error(Errc::key, "private key is encrypted; give an unencrypted key (etcd cannot read encrypted keys either)",
                   source);
-    if (block.name != "PRIVATE KEY" && block.name != "RSA PRIVATE KEY" && block.name != "EC PRIVATE KEY" &&
-        block.name != "Ed25519 PRIVATE KEY")
-      throw Error(Errc::key, "expected a private key, found a PEM \"" + block.name + "\" block", source);
-    const unsigned char* p = block.data;
+    if (label != "PRIVATE KEY" && label != "RSA PRIVATE KEY" && label != "EC PRIVATE KEY" &&
+        label != "Ed25519 PRIVATE KEY")
+      throw Error(Errc::key, "expected a private key, found a PEM \"" + label + "\" block", source);
+    const unsigned char* p = block->der;
     EVP_PKEY* raw = nullptr;
-    if (block.name == "RSA PRIVATE KEY") raw = d2i_PrivateKey(EVP_PKEY_RSA, nullptr, &p, block.len);
-    else if (block.name == "EC PRIVATE KEY") raw = d2i_PrivateKey(EVP_PKEY_EC, nullptr, &p, block.len);
-    else raw = d2i_AutoPrivateKey(nullptr, &p, block.len);
-    if (!raw) throw_openssl(Errc::key, "cannot parse the " + block.name, source);
+    if (label == "RSA PRIVATE KEY") raw = d2i_PrivateKey(EVP_PKEY_RSA, nullptr, &p, block->len);
+    else if (label == "EC PRIVATE KEY") raw = d2i_PrivateKey(EVP_PKEY_EC, nullptr, &p, block->len);
+    else raw = d2i_AutoPrivateKey(nullptr, &p, block->len);
+    if (!raw) throw_openssl(Errc::key, "cannot parse the " + label, source);
     KeyPair kp(share(ossl::PKey(raw)));
     try {
       (void)kp.spec();

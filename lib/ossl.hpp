@@ -5,12 +5,15 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "etcd_pki/error.hpp"
 
@@ -48,6 +51,12 @@ using GeneralNames = Ptr<GENERAL_NAMES, free_general_names>;             // owni
 using ExtStack = Ptr<STACK_OF(X509_EXTENSION), free_ext_stack>;         // owning
 using ObjectStack = Ptr<STACK_OF(ASN1_OBJECT), free_object_stack>;     // owning
 
+// An owning pointer as a shared handle (for the library's immutable value types).
+template <class T, auto Fn>
+std::shared_ptr<T> share(Ptr<T, Fn> p) {
+  return std::shared_ptr<T>(p.release(), Deleter<Fn>{});
+}
+
 // Takes ownership of a freshly returned pointer, or throws with the OpenSSL error queue.
 template <class P, class T>
 P check(T* raw, std::string_view what, Errc category = Errc::crypto) {
@@ -66,6 +75,38 @@ inline std::string bio_string(BIO* bio) {
   char* data = nullptr;
   long n = BIO_get_mem_data(bio, &data);
   return std::string(data, static_cast<size_t>(n));
+}
+
+// One PEM block. Its DER bytes are cleansed when freed: the block may be a private key.
+struct PemBlock {
+  std::string label, header;
+  unsigned char* der = nullptr;
+  long len = 0;
+
+  PemBlock() = default;
+  PemBlock(PemBlock&& o) noexcept
+      : label(std::move(o.label)), header(std::move(o.header)), der(std::exchange(o.der, nullptr)), len(o.len) {}
+  PemBlock(const PemBlock&) = delete;
+  PemBlock& operator=(const PemBlock&) = delete;
+  PemBlock& operator=(PemBlock&&) = delete;
+  ~PemBlock() {
+    if (der) OPENSSL_clear_free(der, static_cast<size_t>(len));
+  }
+};
+
+// The next PEM block of `bio`; nullopt at the end of the input (the error queue is then cleared).
+inline std::optional<PemBlock> next_pem_block(BIO* bio) {
+  char *label = nullptr, *header = nullptr;
+  PemBlock block;
+  if (PEM_read_bio(bio, &label, &header, &block.der, &block.len) != 1) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  block.label = label;
+  block.header = header;
+  OPENSSL_free(label);
+  OPENSSL_free(header);
+  return block;
 }
 
 // Clears the thread's error queue before an operation, so a failure reports only its own errors.
