@@ -314,10 +314,11 @@ std::string stale_reason(const Artifact& a, const Signer& signer, TimePoint now,
       return "not signed by the cluster CA";
     }
     if (cert.not_after() <= now) return "expired on " + format_rfc3339(cert.not_after());
-    if (cert.subject().common_name != a.request.subject.common_name)
-      return "CN is \"" + cert.subject().common_name + "\", the spec says \"" + a.request.subject.common_name + "\"";
-    if (sorted_sans(cert.sans()) != sorted_sans(classify_hosts(a.request.hosts)))
-      return "SANs are [" + cert.sans().to_string() + "], the spec says [" + classify_hosts(a.request.hosts).to_string() + "]";
+    if (std::string cn = cert.subject().common_name; cn != a.request.subject.common_name)
+      return "CN is \"" + cn + "\", the spec says \"" + a.request.subject.common_name + "\"";
+    Sans have = cert.sans(), want = classify_hosts(a.request.hosts);
+    if (sorted_sans(have) != sorted_sans(want))
+      return "SANs are [" + have.to_string() + "], the spec says [" + want.to_string() + "]";
     if (cert.ext_key_usage() != a.profile->usages.ext_key_usage) return "extended key usage differs from the profile";
     if (!(key.spec() == a.request.key)) return "key is " + key.spec().to_string() + ", the spec says " + a.request.key.to_string();
     return "";
@@ -561,12 +562,12 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
     }
     auto derived = [&](const std::string& rel, const std::string& data, mode_t mode) {
       std::string path = dir + rel;
-      std::string old;
+      std::optional<std::string> old;  // unreadable counts as different: it is rewritten
       try {
-        old = exists(path) ? read_text_file(path) : std::string();
+        if (exists(path)) old = read_text_file(path);
       } catch (const Error&) {
       }
-      if (old != data || !exists(path)) files.push_back({path, data, mode, true});
+      if (old != data) files.push_back({path, data, mode, true});
     };
     derived(ca_rel, ca_pem, 0644);
     derived("etcd.conf.yml", conf, 0644);
