@@ -37,8 +37,6 @@ class Fields {
 
   std::string field(std::string_view name) const;  // "path.name"
   Error error(std::string_view name, std::string message) const;
-  const std::string& source() const { return source_; }
-  Errc category() const { return category_; }
 
  private:
   std::vector<std::pair<std::string_view, const Json*>> found_;
