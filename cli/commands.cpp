@@ -24,10 +24,6 @@ std::string read_input(const std::string& path, Errc category) {
 
 std::string source_name(const std::string& path) { return path == "-" ? "stdin" : path; }
 
-void print_warnings(const std::vector<std::string>& warnings) {
-  for (const auto& w : warnings) std::cerr << "etcd-pki: warning: " << w << "\n";
-}
-
 void deliver(const Bundle& bundle, const OutputArgs& out, const std::string& base) {
   if (out.json) {
     print_warnings(bundle.warnings);
@@ -41,6 +37,16 @@ void deliver(const Bundle& bundle, const OutputArgs& out, const std::string& bas
   std::string list;
   for (const auto& f : files) list += (list.empty() ? "" : ", ") + f.path;
   std::cerr << "etcd-pki: wrote " << list << "\n";
+}
+
+// Records an issued certificate in the CA's index (for revoke by serial). The certificate is
+// already delivered, so a failure is a warning.
+void record(const std::string& ca_path, const std::string& cert_pem) {
+  try {
+    record_issued(ca_path, {Certificate::from_pem(cert_pem)});
+  } catch (const Error& e) {
+    print_warnings({std::string("the certificate is not recorded in the CA index: ") + e.what()});
+  }
 }
 
 Policy load_policy(const std::string& config) {
@@ -58,6 +64,10 @@ SignOptions sign_options(const std::string& hostname, const std::string& crl) {
 }
 
 }  // namespace
+
+void print_warnings(const std::vector<std::string>& warnings) {
+  for (const auto& w : warnings) std::cerr << "etcd-pki: warning: " << w << "\n";
+}
 
 std::string default_base_name(const std::string& input, const std::string& fallback) {
   if (input.empty() || input == "-") return fallback;
@@ -82,6 +92,7 @@ int issue(const SignArgs& a) {
   Signer signer = load_signer(a.ca, a.ca_key);
   Bundle b = issue(req, signer, profile, sign_options(a.hostname, a.crl), source_name(a.input));
   deliver(b, a.out, a.out.name.empty() ? default_base_name(a.input, "cert") : a.out.name);
+  record(a.ca, *b.cert_pem);
   return 0;
 }
 
@@ -93,6 +104,7 @@ int sign(const SignArgs& a) {
   Bundle b = sign_csr(csr, signer, profile, sign_options(a.hostname, a.crl), source_name(a.input));
   if (!a.out.json) b.csr_pem.reset();  // the CSR file is already there
   deliver(b, a.out, a.out.name.empty() ? default_base_name(a.input, "cert") : a.out.name);
+  record(a.ca, *b.cert_pem);
   return 0;
 }
 

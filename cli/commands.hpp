@@ -29,6 +29,46 @@ struct ClusterArgs {
   bool force = false;
 };
 
+// Day-two commands (operate.cpp).
+struct CaArgs {
+  std::string dir;  // a cluster output folder: its ca/ is the CA
+  std::string ca, ca_key;  // default: DIR/ca/ca.pem (or ca.crt) or ./ca.pem, and the key next to it
+};
+struct InspectArgs {
+  std::vector<std::string> files;
+  std::string ca, crl;
+  bool json = false;
+};
+struct VerifyArgs {
+  std::string path, ca, crl, warn_within = "30d";
+  std::vector<std::string> addresses;
+  bool json = false;
+};
+struct ExpiryArgs {
+  std::vector<std::string> paths;
+  std::string within = "30d", crl_within = "1d";
+  bool json = false;
+};
+struct RenewArgs {
+  std::vector<std::string> paths;  // certificates or folders
+  std::string key, expiry, within;
+  bool reuse_key = false;
+  unsigned threads = 0;
+  CaArgs ca;
+};
+struct RevokeArgs {
+  std::string what;  // a serial or a certificate file
+  std::string reason = "unspecified", next_update = "7d";
+  CaArgs ca;
+};
+
+int inspect(const InspectArgs& args);
+int verify(const VerifyArgs& args);
+int expiry(const ExpiryArgs& args);
+int renew(const RenewArgs& args);
+int revoke(const RevokeArgs& args);
+int crl(const CaArgs& ca, const std::string& next_update);
+
 int cluster(const ClusterArgs& args);
 int init_ca(const std::string& csr_json, const OutputArgs& out);
 int issue(const SignArgs& args);
@@ -37,6 +77,9 @@ int print_defaults(const std::string& what);
 int version();
 int gencert(const std::vector<std::string>& args);  // cfssl's flags
 int cfssljson(const std::vector<std::string>& args); // cfssljson's flags
+
+// "etcd-pki: warning: ..." lines on stderr.
+void print_warnings(const std::vector<std::string>& warnings);
 
 // "etcd-csr.json" -> "etcd", "server.json" -> "server", "etcd.csr" -> "etcd".
 std::string default_base_name(const std::string& input, const std::string& fallback);

@@ -75,6 +75,64 @@ int main(int argc, char** argv) {
   clu->add_flag("-f,--force", cl.force, "Re-issue everything (new CA, new keys), replacing existing files");
   clu->callback([&] { rc = cluster(cl); });
 
+  // Day two.
+  InspectArgs ia;
+  auto* ins = app.add_subcommand("inspect", "Describe certificates, CSRs, keys and CRLs: subject, SANs, usages, validity, fingerprints");
+  ins->add_option("files", ia.files, "PEM or DER files")->required();
+  ins->add_option("--ca", ia.ca, "Check signatures against this CA certificate");
+  ins->add_option("--crl", ia.crl, "Say whether each certificate is revoked in this CRL");
+  ins->add_flag("--json", ia.json, "JSON (cfssl certinfo fields for certificates, plus etcd-pki's)");
+  ins->callback([&] { rc = inspect(ia); });
+
+  VerifyArgs va;
+  auto* ver = app.add_subcommand("verify", "Check a member folder or a cluster output folder as etcd will use it; exit 0 clean, 1 warnings, 2 errors");
+  ver->add_option("folder", va.path, "A member bundle folder or a whole cluster output folder")->required();
+  ver->add_option("--ca", va.ca, "Trusted CA certificate (default: the folder's ca.pem, ca/ca.pem or etcd/ca.crt)");
+  ver->add_option("--crl", va.crl, "CRL to check against (default: ca.crl next to the CA, when present)");
+  ver->add_option("-a,--address", va.addresses, "An IP or name the member's server and peer certificates must cover (repeatable, comma-separated)");
+  ver->add_option("--warn-within", va.warn_within, "Warn about certificates expiring within this time")->capture_default_str();
+  ver->add_flag("--json", va.json, "JSON report");
+  ver->callback([&] { rc = verify(va); });
+
+  ExpiryArgs ea;
+  auto* exp = app.add_subcommand("expiry", "Certificates and CRLs sorted by expiry; exit 1 when any expires within --within");
+  exp->add_option("paths", ea.paths, "Folders (searched recursively) and files")->required();
+  exp->add_option("--within", ea.within, "The window for certificates")->capture_default_str();
+  exp->add_option("--crl-within", ea.crl_within, "The window for a CRL's next update")->capture_default_str();
+  exp->add_flag("--json", ea.json, "JSON report");
+  exp->callback([&] { rc = expiry(ea); });
+
+  RenewArgs ra;
+  auto* ren = app.add_subcommand("renew", "Re-issue certificates in place: same subject, SANs and usages; key and certificate swapped together");
+  ren->add_option("paths", ra.paths, "Certificates, or folders (a cluster output folder renews every leaf)")->required();
+  ren->add_option("--key", ra.key, "The certificate's key (default: NAME-key.pem or NAME.key next to it)");
+  ren->add_flag("--reuse-key", ra.reuse_key, "Keep the existing keys (default: new keys of the same type)");
+  ren->add_option("--expiry", ra.expiry, "New validity (default: the certificate's own lifetime); capped at the CA's notAfter");
+  ren->add_option("--within", ra.within, "Renew only certificates expiring within this time (e.g. 30d)");
+  ren->add_option("-j,--threads", ra.threads, "Key generation threads (default: all cores)");
+  auto add_ca = [](CLI::App* cmd, CaArgs& ca) {
+    cmd->add_option("-d,--dir", ca.dir, "A cluster output folder: its ca/ holds the CA");
+    cmd->add_option("--ca", ca.ca, "CA certificate (default: DIR/ca/ca.pem, else ./ca.pem)");
+    cmd->add_option("--ca-key", ca.ca_key, "CA private key (default: the -key.pem next to the CA certificate)");
+  };
+  add_ca(ren, ra.ca);
+  ren->callback([&] { rc = renew(ra); });
+
+  RevokeArgs rv;
+  auto* rev = app.add_subcommand("revoke", "Revoke a certificate (file or serial) in the CA's index and rewrite the CRL");
+  rev->add_option("what", rv.what, "A certificate file, or a serial (hex as openssl prints it, 0xHEX, or dec:DECIMAL)")->required();
+  rev->add_option("--reason", rv.reason, "RFC 5280 reason: keyCompromise, superseded, cessationOfOperation, ...")->capture_default_str();
+  rev->add_option("--next-update", rv.next_update, "The CRL's nextUpdate, from now")->capture_default_str();
+  add_ca(rev, rv.ca);
+  rev->callback([&] { rc = revoke(rv); });
+
+  CaArgs crl_ca;
+  std::string crl_next = "7d";
+  auto* crlc = app.add_subcommand("crl", "Write the CA's CRL from its index: ca.crl (DER) and ca-crl.pem");
+  crlc->add_option("--next-update", crl_next, "The CRL's nextUpdate, from now")->capture_default_str();
+  add_ca(crlc, crl_ca);
+  crlc->callback([&] { rc = crl(crl_ca, crl_next); });
+
   std::string what;
   auto* pd = app.add_subcommand("print-defaults", "Print cfssl's default config or csr (byte for byte)");
   pd->add_option("what", what, "config | csr | list")->required();

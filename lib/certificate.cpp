@@ -33,6 +33,26 @@ Certificate Certificate::from_pem(std::string_view pem, const std::string& sourc
   return Certificate(ossl::share(std::move(first)));
 }
 
+std::vector<Certificate> Certificate::all_from_pem(std::string_view data, const std::string& source, Errc category) {
+  ossl::ClearErrors clear;
+  std::vector<Certificate> out;
+  if (data.find("-----BEGIN") == std::string_view::npos) {
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(data.data());
+    if (ossl::X509Ptr x{d2i_X509(nullptr, &p, static_cast<long>(data.size()))}) out.push_back(Certificate(ossl::share(std::move(x))));
+    ERR_clear_error();
+    return out;
+  }
+  auto bio = ossl::mem_bio(data);
+  while (auto block = ossl::next_pem_block(bio.get())) {
+    if (block->label != "CERTIFICATE") continue;
+    const unsigned char* p = block->der;
+    ossl::X509Ptr x(d2i_X509(nullptr, &p, block->len));
+    if (!x) throw_openssl(category, "cannot parse certificate " + std::to_string(out.size() + 1), source);
+    out.push_back(Certificate(ossl::share(std::move(x))));
+  }
+  return out;
+}
+
 Certificate Certificate::from_native(X509* x509) {
   if (!x509 || X509_up_ref(x509) != 1) throw Error(Errc::crypto, "no certificate given");
   return Certificate(ossl::share(ossl::X509Ptr(x509)));
@@ -111,6 +131,13 @@ KeyPair Certificate::public_key() const {
 }
 
 bool Certificate::self_signed() const { return X509_self_signed(x509_.get(), 0) == 1; }
+
+bool Certificate::signed_by(const Certificate& issuer) const {
+  EVP_PKEY* pk = X509_get0_pubkey(issuer.native_handle());
+  bool ok = pk && X509_verify(x509_.get(), pk) == 1;
+  ERR_clear_error();
+  return ok;
+}
 
 std::string Certificate::sha256_fingerprint() const {
   unsigned char md[EVP_MAX_MD_SIZE];

@@ -3,19 +3,18 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
 #include <map>
-#include <mutex>
 #include <set>
-#include <thread>
 
 #include "etcd_pki/bundle.hpp"
+#include "etcd_pki/crl.hpp"
 #include "etcd_pki/hosts.hpp"
 #include "etcd_pki/pipeline.hpp"
 #include "etcd_pki/profile.hpp"
 #include "etcd_pki/signer.hpp"
 #include "json_fields.hpp"
+#include "parallel.hpp"
 #include "x509_util.hpp"
 
 namespace etcd_pki {
@@ -309,10 +308,7 @@ std::string stale_reason(const Artifact& a, const Signer& signer, TimePoint now,
     Certificate cert = Certificate::from_pem(cert_pem, a.cert_path);
     KeyPair key = KeyPair::from_pem(key_pem, a.key_path);
     if (!key.same_public_key(cert.public_key())) return "the key does not match the certificate";
-    if (X509_verify(cert.native_handle(), signer.ca_key().native_handle()) != 1) {
-      ERR_clear_error();
-      return "not signed by the cluster CA";
-    }
+    if (!cert.signed_by(signer.ca_certificate())) return "not signed by the cluster CA";
     if (cert.not_after() <= now) return "expired on " + format_rfc3339(cert.not_after());
     if (std::string cn = cert.subject().common_name; cn != a.request.subject.common_name)
       return "CN is \"" + cn + "\", the spec says \"" + a.request.subject.common_name + "\"";
@@ -334,6 +330,22 @@ std::string sha256_hex(const std::string& data) {
   return detail::to_hex(md, n, '\0');
 }
 
+std::string manifest_header(const std::string& member, const std::string& install) {
+  return "# " + member + ": files to copy to " + install + "/ on the member's host (etcd-pki)\n";
+}
+
+// "REL  sha256:HEX[  subject: ...  sans: ...  expires: ...]\n"
+std::string manifest_line(const std::string& rel, const std::string& data) {
+  std::string line = rel + "  sha256:" + sha256_hex(data);
+  if ((rel.ends_with(".pem") && !rel.ends_with("-key.pem")) || rel.ends_with(".crt")) {
+    Certificate c = Certificate::from_pem(data, rel);
+    line += "  subject: " + c.subject_string();
+    if (auto s = c.sans(); !s.empty()) line += "  sans: " + s.to_string();
+    line += "  expires: " + format_rfc3339(c.not_after());
+  }
+  return line + "\n";
+}
+
 std::string yaml_quote(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
@@ -344,33 +356,6 @@ std::string yaml_quote(const std::string& s) {
 }
 
 bool is_loopback(const std::string& ip) { return ip.rfind("127.", 0) == 0 || ip == "::1"; }
-
-void run_parallel(std::vector<Artifact*>& jobs, unsigned threads, const std::function<void(Artifact&)>& work,
-                  const std::function<void(size_t, size_t)>& progress) {
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min<unsigned>(threads, static_cast<unsigned>(std::max<size_t>(1, jobs.size())));
-  std::atomic<size_t> next{0}, done{0};
-  std::mutex error_mutex;
-  std::exception_ptr first_error;
-  auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < jobs.size();) {
-      try {
-        work(*jobs[i]);
-      } catch (...) {
-        std::lock_guard lock(error_mutex);
-        if (!first_error) first_error = std::current_exception();
-        next = jobs.size();
-      }
-      size_t d = ++done;
-      if (progress) progress(d, jobs.size());
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  if (first_error) std::rethrow_exception(first_error);
-}
 
 }  // namespace
 
@@ -483,14 +468,16 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   }
   SignOptions so;
   so.now = now;
-  run_parallel(to_issue, opt.threads,
-               [&](Artifact& a) {
-                 Bundle b = issue(a.request, *signer, *a.profile, so, a.label);
-                 a.cert_pem = *b.cert_pem;
-                 a.key_pem = *b.key_pem;
-                 a.warnings = std::move(b.warnings);
-               },
-               opt.progress);
+  detail::parallel_for(
+      to_issue.size(), opt.threads,
+      [&](size_t i) {
+        Artifact& a = *to_issue[i];
+        Bundle b = issue(a.request, *signer, *a.profile, so, a.label);
+        a.cert_pem = *b.cert_pem;
+        a.key_pem = *b.key_pem;
+        a.warnings = std::move(b.warnings);
+      },
+      opt.progress);
   for (Artifact* a : to_issue) {
     files.push_back({a->cert_path, a->cert_pem, 0644});
     files.push_back({a->key_path, a->key_pem, 0600});
@@ -549,17 +536,8 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
     content.push_back({"etcd.conf.yml", conf});
     content.push_back({"etcdctl.env", env});
     std::sort(content.begin(), content.end());
-    std::string manifest = "# " + m.name + ": files to copy to " + paths.install + "/ on the member's host (etcd-pki)\n";
-    for (const auto& [rel, data] : content) {
-      manifest += rel + "  sha256:" + sha256_hex(data);
-      if ((rel.ends_with(".pem") && !rel.ends_with("-key.pem")) || rel.ends_with(".crt")) {
-        Certificate c = Certificate::from_pem(data, rel);
-        manifest += "  subject: " + c.subject_string();
-        if (auto s = c.sans(); !s.empty()) manifest += "  sans: " + s.to_string();
-        manifest += "  expires: " + format_rfc3339(c.not_after());
-      }
-      manifest += "\n";
-    }
+    std::string manifest = manifest_header(m.name, paths.install);
+    for (const auto& [rel, data] : content) manifest += manifest_line(rel, data);
     auto derived = [&](const std::string& rel, const std::string& data, mode_t mode) {
       std::string path = dir + rel;
       std::optional<std::string> old;  // unreadable counts as different: it is rewritten
@@ -578,7 +556,42 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   // 5. Write everything or nothing; folders 0700 (they hold private keys).
   write_files(files, opt.force, 0700);
   for (const auto& f : files) result.written.push_back(f.path);
+
+  // 6. The CA's issued index (for revoke by serial); the certificates are already in place, so a
+  //    failure here is a warning.
+  std::vector<Certificate> made;
+  for (const Artifact* a : to_issue) made.push_back(Certificate::from_pem(a->cert_pem, a->cert_path));
+  std::string ca_path = spec.ca_cert_file.empty() ? paths.ca_cert() : spec.ca_cert_file;
+  try {
+    record_issued(ca_path, made);
+  } catch (const Error& e) {
+    result.warnings.push_back(std::string("the certificates are written, but not recorded in the CA index: ") + e.what());
+  }
   return result;
+}
+
+bool refresh_manifest(const std::string& member_dir) {
+  std::string path = member_dir + "/MANIFEST";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return false;
+  std::string old = read_text_file(path, Errc::input), fresh;
+  size_t pos = 0;
+  while (pos < old.size()) {
+    size_t nl = old.find('\n', pos);
+    std::string line = old.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? old.size() : nl + 1;
+    if (line.empty() || line.front() == '#') {
+      fresh += line + "\n";
+      continue;
+    }
+    std::string rel = line.substr(0, line.find("  "));
+    if (rel.empty() || rel.front() == '/' || rel.find("..") != std::string::npos)
+      throw Error(Errc::input, "unexpected file name \"" + rel + "\"", path);
+    fresh += manifest_line(rel, read_text_file(member_dir + "/" + rel, Errc::io));
+  }
+  if (fresh == old) return false;
+  write_files({OutputFile{path, fresh, 0644, true}}, false);
+  return true;
 }
 
 }  // namespace etcd_pki

@@ -141,4 +141,20 @@ std::string format_rfc3339(TimePoint t) {
   return buf;
 }
 
+std::string format_span(Seconds d) {
+  long long s = d.count() < 0 ? -d.count() : d.count();
+  long long days = s / 86400, hours = s % 86400 / 3600, minutes = s % 3600 / 60, secs = s % 60;
+  auto two = [](long long a, const char* ua, long long b, const char* ub) {
+    return std::to_string(a) + ua + (b ? " " + std::to_string(b) + ub : std::string());
+  };
+  if (days) return two(days, "d", hours, "h");
+  if (hours) return two(hours, "h", minutes, "m");
+  if (minutes) return two(minutes, "m", secs, "s");
+  return std::to_string(secs) + "s";
+}
+
+std::string format_time_left(TimePoint at, TimePoint now) {
+  return at >= now ? "in " + format_span(at - now) : format_span(now - at) + " ago";
+}
+
 }  // namespace etcd_pki

@@ -3,13 +3,17 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <algorithm>
+#include <ctime>
 #include <set>
+#include <tuple>
 
 #include "etcd_pki/bundle.hpp"
 
@@ -136,6 +140,23 @@ void write_files(const std::vector<OutputFile>& files, bool overwrite, mode_t di
   for (const auto& d : dirs) fsync_dir(d);
 }
 
+FileLock::FileLock(const std::string& path) {
+  std::error_code ec;
+  fd_ = std::filesystem::is_directory(path, ec) ? ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                                                : ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd_ < 0) throw Error(Errc::io, "cannot open the lock file: " + errno_text(errno), path);
+  while (::flock(fd_, LOCK_EX) != 0) {
+    if (errno == EINTR) continue;
+    int err = errno;
+    ::close(fd_);
+    throw Error(Errc::io, "cannot lock: " + errno_text(err), path);
+  }
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+}
+
 std::string read_text_file(const std::string& path, Errc category) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -167,6 +188,148 @@ std::string read_text_file(const std::string& path, Errc category) {
   }
   ::close(fd);
   return out;
+}
+
+}  // namespace etcd_pki
+
+namespace etcd_pki {
+
+namespace {
+
+std::string base_name(const std::string& p) { return std::filesystem::path(p).filename().string(); }
+
+// Creates a symlink to `target` at a temp name next to `path`, then renames it over `path`.
+void swap_symlink(const std::string& target, const std::string& path) {
+  std::string tmp = temp_name(path);
+  if (::symlink(target.c_str(), tmp.c_str()) != 0) throw Error(Errc::io, "cannot create a symlink: " + errno_text(errno), path);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw Error(Errc::io, "cannot replace: " + errno_text(err), path);
+  }
+}
+
+void write_new_file(const std::string& path, const std::string& content, mode_t mode, const struct stat* owner) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) throw Error(Errc::io, "cannot create: " + errno_text(errno), path);
+  try {
+    if (::fchmod(fd, mode) != 0) throw Error(Errc::io, "cannot set the mode: " + errno_text(errno), path);
+    if (owner && ::geteuid() == 0) (void)::fchown(fd, owner->st_uid, owner->st_gid);
+    write_all(fd, content, path);
+    if (::fsync(fd) != 0) throw Error(Errc::io, "cannot sync: " + errno_text(errno), path);
+  } catch (...) {
+    ::close(fd);
+    ::unlink(path.c_str());
+    throw;
+  }
+  if (::close(fd) != 0) throw Error(Errc::io, "cannot write: " + errno_text(errno), path);
+}
+
+void remove_tree(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+}  // namespace
+
+std::string replace_pair(const OutputFile& cert, const OutputFile& key) {
+  std::string dir = parent_dir(cert.path);
+  if (std::filesystem::path(parent_dir(key.path)).lexically_normal() != std::filesystem::path(dir).lexically_normal())
+    throw Error(Errc::usage, "the key must be in the certificate's folder to be replaced together with it", key.path);
+  const std::string store_name = ".etcd-pki";
+  std::string store = dir + "/" + store_name;
+  std::string pair = base_name(cert.path);
+  std::string current = store + "/" + pair + ".current";
+  std::string cert_name = base_name(cert.path), key_name = base_name(key.path);
+  auto link_target = [&](const std::string& name) { return store_name + "/" + pair + ".current/" + name; };
+
+  struct stat cert_st, key_st;
+  bool migrate = false;
+  for (auto [path, name, st] : {std::tuple{cert.path, cert_name, &cert_st}, std::tuple{key.path, key_name, &key_st}}) {
+    if (::lstat(path.c_str(), st) != 0) throw Error(Errc::io, "cannot renew: " + errno_text(errno), path);
+    if (S_ISLNK(st->st_mode)) {
+      std::error_code ec;
+      auto target = std::filesystem::read_symlink(path, ec);
+      if (ec || target.string() != link_target(name))
+        throw Error(Errc::io, "is a symlink that etcd-pki did not make (to " + target.string() + "); not replaced", path);
+      if (::stat(path.c_str(), st) != 0) throw Error(Errc::io, "the file behind the symlink is missing: " + errno_text(errno), path);
+    } else if (S_ISREG(st->st_mode)) {
+      migrate = true;
+    } else {
+      throw Error(Errc::io, "not a regular file; not replaced", path);
+    }
+  }
+  std::vector<std::string> made;
+  make_dirs(store, 0700, made);
+  if (!made.empty() && ::geteuid() == 0) (void)::chown(store.c_str(), key_st.st_uid, key_st.st_gid);
+
+  // Existing generations of this pair: "PAIR.NNNNNN-..." folders.
+  std::vector<std::string> gens;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(store, ec)) {
+    std::string n = e.path().filename().string();
+    if (n.size() > pair.size() + 7 && n.compare(0, pair.size() + 1, pair + ".") == 0 && std::isdigit(static_cast<unsigned char>(n[pair.size() + 1])))
+      gens.push_back(n);
+  }
+  std::sort(gens.begin(), gens.end());
+  long next = gens.empty() ? 1 : std::stol(gens.back().substr(pair.size() + 1, 6)) + 1;
+  auto new_gen = [&]() {
+    char stamp[32];
+    std::time_t t = std::time(nullptr);
+    struct tm tm {};
+    gmtime_r(&t, &tm);
+    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    char num[16];
+    std::snprintf(num, sizeof num, "%06ld", next++);
+    std::string name = pair + "." + num + "-" + stamp;
+    std::string path = store + "/" + name;
+    if (::mkdir(path.c_str(), 0700) != 0) throw Error(Errc::io, "cannot create: " + errno_text(errno), path);
+    if (::geteuid() == 0) (void)::chown(path.c_str(), key_st.st_uid, key_st.st_gid);
+    gens.push_back(name);
+    return name;
+  };
+
+  // 1. Regular files: move the pair, unchanged, behind the symlinks.
+  if (migrate) {
+    std::string g = new_gen();
+    for (auto [path, name] : {std::pair{cert.path, cert_name}, std::pair{key.path, key_name}}) {
+      std::string dst = store + "/" + g + "/" + name;
+      if (::link(path.c_str(), dst.c_str()) != 0) {
+        struct stat st;
+        ::stat(path.c_str(), &st);
+        write_new_file(dst, read_text_file(path), st.st_mode & 0777, &st);
+      }
+    }
+    fsync_dir(store + "/" + g);
+    swap_symlink(g, current);
+    fsync_dir(store);
+    swap_symlink(link_target(key_name), key.path);  // same content: each step is consistent
+    swap_symlink(link_target(cert_name), cert.path);
+    fsync_dir(dir);
+  }
+
+  // 2. The new pair in a new generation, then one rename switches both.
+  std::error_code rec;
+  std::string backup = std::filesystem::read_symlink(current, rec).string();
+  std::string g = new_gen();
+  std::string gdir = store + "/" + g;
+  try {
+    write_new_file(gdir + "/" + key_name, key.content, key.mode, &key_st);
+    write_new_file(gdir + "/" + cert_name, cert.content, cert.mode, &cert_st);
+    fsync_dir(gdir);
+    swap_symlink(g, current);
+  } catch (...) {
+    remove_tree(gdir);
+    throw;
+  }
+  fsync_dir(store);
+
+  // 3. Keep the current and the previous generation.
+  while (gens.size() > 2) {
+    if (gens.front() != backup && gens.front() != g) remove_tree(store + "/" + gens.front());
+    gens.erase(gens.begin());
+  }
+  return backup.empty() ? std::string() : store + "/" + backup;
 }
 
 }  // namespace etcd_pki

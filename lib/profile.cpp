@@ -167,6 +167,26 @@ Usages parse_usages(const std::vector<std::string>& names, const std::string& so
   return u;
 }
 
+std::vector<std::string> usage_names(const Usages& usages) {
+  std::vector<std::string> out;
+  uint32_t seen = 0;
+  for (const auto& un : kUsages)
+    if (un.ku && (usages.key_usage & un.ku) && !(seen & un.ku) && std::string_view(un.name) != "signing") {
+      out.emplace_back(un.name);
+      seen |= un.ku;
+    }
+  for (const auto& oid : usages.ext_key_usage) {
+    std::string name = oid;
+    for (const auto& un : kUsages)
+      if (un.eku && oid == un.eku) {
+        name = un.name;
+        break;
+      }
+    out.push_back(name);
+  }
+  return out;
+}
+
 std::string key_usage_string(uint32_t bits) {
   std::string out;
   for (auto [bit, name] : kKuNames)

@@ -46,6 +46,30 @@ std::vector<OutputFile> bundle_files(const Bundle& bundle, const std::string& di
 // On failure, temp files are removed and no path is left half-written.
 void write_files(const std::vector<OutputFile>& files, bool overwrite, mode_t dir_mode = 0755);
 
+// Replaces a certificate and its key (in the same folder) so that the pair switches at one
+// instant: both paths become symlinks into DIR/.etcd-pki/CERT.current, a symlink to a generation
+// folder (CERT.NNNNNN-TIMESTAMP) holding the pair; the new pair is written and synced in a new
+// generation, then CERT.current is renamed over in one step. On first use, regular files are
+// first moved into a generation of their own (hard links, content unchanged at every step).
+// The previous generation is kept as the backup; older ones are removed. A reader that opens the
+// files never sees a new certificate with an old key (etcd reads the certificate first).
+// New files keep the old files' owner (when running as root). Returns the backup folder.
+// Errc::io on failure; the old pair then stays in place.
+std::string replace_pair(const OutputFile& cert, const OutputFile& key);
+
+// An exclusive advisory lock (flock) on `path`, a folder or a file (created 0600 when missing),
+// held until destroyed. Waits for another holder. Errc::io when it cannot be opened.
+class FileLock {
+ public:
+  explicit FileLock(const std::string& path);
+  ~FileLock();
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 // Reads a whole file; a missing or unreadable file is Error(category) naming the path.
 std::string read_text_file(const std::string& path, Errc category = Errc::io);
 

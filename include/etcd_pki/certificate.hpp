@@ -23,6 +23,10 @@ class Certificate {
   // Exactly one PEM "CERTIFICATE"; anything else is an error of `category` naming `source`.
   static Certificate from_pem(std::string_view pem, const std::string& source = {}, Errc category = Errc::ca);
   static Certificate from_native(X509* x509);  // takes a new reference
+  // Every "CERTIFICATE" block, in order (a chain or a CA bundle); other blocks are skipped. A DER
+  // certificate is read too. An unparsable certificate is an error of `category`; none is an empty list.
+  static std::vector<Certificate> all_from_pem(std::string_view data, const std::string& source = {},
+                                               Errc category = Errc::input);
 
   std::string to_pem() const;
 
@@ -41,6 +45,7 @@ class Certificate {
   std::string authority_key_id() const; // raw bytes ("" when absent)
   KeyPair public_key() const;           // a public-only KeyPair
   bool self_signed() const;
+  bool signed_by(const Certificate& issuer) const;  // the signature verifies with issuer's public key
   std::string sha256_fingerprint() const;  // "AB:CD:..."
 
   X509* native_handle() const { return x509_.get(); }

@@ -77,4 +77,8 @@ struct ClusterResult {
 // are written all or nothing, so a failed run leaves the previous output as it was.
 ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& options);
 
+// Recomputes a member folder's MANIFEST (hashes, subjects, expiry) for the files it lists, after
+// they changed (renew). Returns whether it changed; false when there is no MANIFEST.
+bool refresh_manifest(const std::string& member_dir);
+
 }  // namespace etcd_pki

@@ -22,4 +22,9 @@ std::string format_rfc3339(TimePoint t);  // "2030-01-01T00:00:00Z"
 // "8760h", "90m", "1h30m", "45s", "0s": the shortest Go-style spelling.
 std::string format_duration(Seconds d);
 
+// A span for people, to two units: "364d 23h", "5h 2m", "59s". Negative spans as positive.
+std::string format_span(Seconds d);
+// "in 364d 23h" or "3d 2h ago" (`at` relative to `now`).
+std::string format_time_left(TimePoint at, TimePoint now);
+
 }  // namespace etcd_pki

@@ -40,6 +40,9 @@ struct Usages {
 // Unlike cfssl, an unknown string is an error naming it (Errc::config).
 Usages parse_usages(const std::vector<std::string>& names, const std::string& source = {},
                     const std::string& field = "usages");
+// The cfssl usage strings for usages ("digital signature", "key encipherment", "server auth", ...;
+// the first spelling of each in cfssl's table), key usages first; unknown OIDs as themselves.
+std::vector<std::string> usage_names(const Usages& usages);
 // "Digital Signature, Key Encipherment" and "TLS Web Server Authentication" as openssl prints them.
 std::string key_usage_string(uint32_t bits);
 std::string ext_key_usage_string(const std::vector<std::string>& oids);

@@ -99,6 +99,7 @@ rc_is "seed: cluster succeeds" 0
 has "seed: summary counts (CA + 3x2 + 2 clients issued)" "3 members, 2 clients in pki: issued 9, kept 0, wrote 31 files" "$ERR"
 
 expected_tree="ca
+ca/ca-index.txt
 ca/ca-key.pem
 ca/ca.csr
 ca/ca.pem
@@ -248,11 +249,13 @@ has "add member: issues only etcd-4's 2 certificates" "4 members, 2 clients in p
 changed_certs=""
 for f in "${!old_sha[@]}"; do
   case "$f" in
-    */etcd.conf.yml|*/etcdctl.env|*/MANIFEST) ;;
+    */etcd.conf.yml|*/etcdctl.env|*/MANIFEST|ca/ca-index.txt) ;;
     *) [ "$(sha pki/$f)" = "${old_sha[$f]}" ] || changed_certs+="$f " ;;
   esac
 done
 expect_eq "add member: every existing CA/cert/key/ca.pem file byte-identical" "" "$changed_certs"
+expect_eq "add member: the CA index gains exactly etcd-4's 2 certificates" "10 2" \
+  "$(grep -c '^V' pki/ca/ca-index.txt) $(grep -c '/CN=etcd-4$' pki/ca/ca-index.txt)"
 for n in 1 2 3; do
   expect_eq "add member: etcd-$n etcd.conf.yml has the new initial-cluster" "$IC4" "$(conf_value pki/etcd-$n/etcd.conf.yml initial-cluster)"
   has "add member: etcd-$n etcdctl.env has the 4th endpoint" "https://10.20.13.13:2379" "$(env_value pki/etcd-$n/etcdctl.env ETCDCTL_ENDPOINTS)"
@@ -603,6 +606,7 @@ crun "$ETCD_PKI" cluster --initial-cluster "etcd-1=https://10.80.0.1:2380,etcd-2
 rc_is "kubeadm: succeeds" 0
 has "kubeadm: CA + 2x4 + 1 issued" "issued 10, kept 0" "$ERR"
 expected_tree="ca
+ca/ca-index.txt
 ca/ca.crt
 ca/ca.csr
 ca/ca.key

@@ -19,9 +19,10 @@ check_seed_set() {
   for f in ca.pem ca-key.pem ca.csr etcd.pem etcd-key.pem etcd.csr; do
     check "$l: $f written" test -s "$d/$f"
   done
+  # (ca-index.txt, the CA's issued index, is checked where `issue` writes it.)
   expect_eq "$l: exactly the six PKI files plus the three JSON inputs" \
     "ca-config.json ca-csr.json ca-key.pem ca.csr ca.pem etcd-csr.json etcd-key.pem etcd.csr etcd.pem" \
-    "$(cd "$d" && ls -A | sort | tr '\n' ' ' | sed 's/ $//')"
+    "$(cd "$d" && ls -A | grep -v -x ca-index.txt | sort | tr '\n' ' ' | sed 's/ $//')"
   expect_eq "$l: ca-key.pem mode" 600 "$(file_mode "$d/ca-key.pem")"
   expect_eq "$l: etcd-key.pem mode" 600 "$(file_mode "$d/etcd-key.pem")"
   for f in ca.pem ca.csr etcd.pem etcd.csr; do expect_eq "$l: $f mode" 644 "$(file_mode "$d/$f")"; done
@@ -128,6 +129,9 @@ run "$E" issue --profile Etcd --config ca-config.json etcd-csr.json
 expect_rc "issue --profile Etcd --config ca-config.json etcd-csr.json (CA defaults to ./ca.pem)" 0
 expect_match "issue warns about the capped validity" 'warning: etcd-csr.json: profile "Etcd" .*capped' "$ERR"
 expect_match "issue names the files (etcd-csr.json -> etcd.*)" 'wrote etcd.pem, etcd-key.pem, etcd.csr$' "$ERR"
+serial=$(openssl x509 -in etcd.pem -noout -serial | sed 's/^serial=//')
+expect_eq "issue records the certificate in ca-index.txt (OpenSSL's index format)" "V ${serial} unknown /C=CN/ST=BeiJing/L=beijing/O=ETCD/OU=System/CN=etcd" \
+  "$(awk -F'\t' '{print $1, $4, $5, $6}' ca-index.txt)"
 cd .. || exit 1
 check_seed_set native native
 # Both ways give the same certificate fields (only keys, serials and signatures differ).

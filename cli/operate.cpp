@@ -1,0 +1,176 @@
+// Day-two commands: inspect, verify, expiry, renew, revoke, crl. Arguments in, library calls,
+// reports out.
+#include <filesystem>
+#include <iostream>
+
+#include "commands.hpp"
+#include "etcd_pki/etcd_pki.hpp"
+
+namespace etcd_pki::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+bool exists(const std::string& p) {
+  std::error_code ec;
+  return fs::exists(p, ec);
+}
+
+struct CaFiles {
+  std::string cert, key;
+};
+
+// --ca/--ca-key, else the CA of a cluster output folder (DIR/ca), else ./ca.pem and ./ca-key.pem.
+CaFiles ca_files(const CaArgs& a, const std::string& fallback_dir = {}) {
+  CaFiles f{a.ca, a.ca_key};
+  std::string dir = !a.dir.empty() ? a.dir : fallback_dir;
+  if (f.cert.empty()) {
+    if (!dir.empty() && exists(dir + "/ca/ca.crt") && !exists(dir + "/ca/ca.pem")) f.cert = dir + "/ca/ca.crt";
+    else if (!dir.empty() && (exists(dir + "/ca/ca.pem") || !a.dir.empty())) f.cert = dir + "/ca/ca.pem";
+    else f.cert = "ca.pem";
+  }
+  if (f.key.empty()) {
+    fs::path p(f.cert);
+    f.key = (p.parent_path() / (p.extension() == ".crt" ? p.stem().string() + ".key" : p.stem().string() + "-key.pem")).string();
+  }
+  return f;
+}
+
+Signer signer_for(const CaFiles& f) { return load_signer(f.cert, f.key); }
+
+Seconds duration_arg(const std::string& text, const char* flag) {
+  Seconds d = parse_duration(text, flag);
+  if (d.count() < 0) throw Error(Errc::usage, "must not be negative", flag);
+  return d;
+}
+
+}  // namespace
+
+int inspect(const InspectArgs& a) {
+  InspectOptions opt;
+  if (!a.ca.empty()) opt.ca = Certificate::from_pem(read_text_file(a.ca, Errc::ca), a.ca, Errc::ca);
+  if (!a.crl.empty()) opt.crl = Crl::from_bytes(read_text_file(a.crl, Errc::input), a.crl);
+  std::vector<InspectedItem> items;
+  for (const auto& f : a.files) {
+    auto got = inspect_file(f, opt);
+    items.insert(items.end(), got.begin(), got.end());
+  }
+  std::cout << (a.json ? render_json(items) : render_text(items));
+  return 0;
+}
+
+int verify(const VerifyArgs& a) {
+  VerifyOptions opt;
+  opt.ca_file = a.ca;
+  opt.crl_file = a.crl;
+  for (const auto& list : a.addresses)
+    for (const auto& h : split_hostnames(list)) opt.addresses.push_back(h);
+  opt.warn_within = duration_arg(a.warn_within, "--warn-within");
+  VerifyReport r = verify_path(a.path, opt);
+  std::cout << (a.json ? render_json(r) : render_text(r));
+  return r.exit_code();
+}
+
+int expiry(const ExpiryArgs& a) {
+  ExpiryReport r = scan_expiry(a.paths, duration_arg(a.within, "--within"), std::nullopt, duration_arg(a.crl_within, "--crl-within"));
+  std::cout << (a.json ? render_json(r) : render_text(r));
+  return r.any_within() ? 1 : 0;
+}
+
+int renew(const RenewArgs& a) {
+  std::vector<RenewTarget> targets;
+  std::string cluster_dir;
+  for (const auto& p : a.paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      auto found = find_renew_targets(p);
+      if (found.empty()) throw Error(Errc::usage, "no certificate with its key found to renew", p);
+      targets.insert(targets.end(), found.begin(), found.end());
+      if (cluster_dir.empty() && (exists(p + "/ca/ca.pem") || exists(p + "/ca/ca.crt"))) cluster_dir = p;
+    } else {
+      if (!a.key.empty() && a.paths.size() != 1) throw Error(Errc::usage, "--key needs exactly one certificate", "--key");
+      targets.push_back({p, a.key.empty() ? key_path_for_cert(p) : a.key});
+    }
+  }
+  if (targets.empty()) throw Error(Errc::usage, "give the certificates or folders to renew");
+  CaFiles ca = ca_files(a.ca, cluster_dir);
+  Signer signer = signer_for(ca);
+  RenewOptions opt;
+  opt.reuse_key = a.reuse_key;
+  if (!a.expiry.empty()) {
+    opt.expiry = duration_arg(a.expiry, "--expiry");
+    if (opt.expiry->count() == 0) throw Error(Errc::usage, "must be positive", "--expiry");
+  }
+  if (!a.within.empty()) opt.within = duration_arg(a.within, "--within");
+  opt.threads = a.threads;
+  RenewResult r = renew(targets, signer, ca.cert, opt);
+  print_warnings(r.warnings);
+  for (const auto& c : r.renewed)
+    std::cerr << "etcd-pki: renewed " << c.cert_path << " (serial " << c.new_serial << ", until " << format_rfc3339(c.not_after)
+              << "; previous pair kept in " << c.backup << ")\n";
+  for (const auto& s : r.skipped) std::cerr << "etcd-pki: not due: " << s << "\n";
+  std::cerr << "etcd-pki: renewed " << r.renewed.size() << ", not due " << r.skipped.size() << "\n";
+  return 0;
+}
+
+int revoke(const RevokeArgs& a) {
+  CaFiles ca = ca_files(a.ca);
+  Signer signer = signer_for(ca);
+  RevocationReason reason = parse_revocation_reason(a.reason);
+  CrlOptions copt;
+  copt.next_update = duration_arg(a.next_update, "--next-update");
+  std::string index_path = CaIndex::path_for(ca.cert);
+  std::optional<Certificate> cert;
+  std::string serial;
+  if (exists(a.what)) {
+    cert = Certificate::from_pem(read_text_file(a.what, Errc::input), a.what, Errc::input);
+    if (!cert->signed_by(signer.ca_certificate()))
+      throw Error(Errc::ca, "was not issued by " + signer.ca_certificate().subject_string() + " (" + ca.cert + "); it cannot be revoked by this CA",
+                  a.what);
+    serial = normalize_serial_hex(cert->serial_hex());
+  } else {
+    CaIndex index = CaIndex::load(index_path);
+    std::string text = a.what;
+    bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+    if (digits) {
+      // "1234" is hex to openssl and decimal to cfssl: take the one the index knows.
+      std::string as_hex = normalize_serial_hex(text);
+      auto as_dec = decimal_to_serial_hex(text);
+      bool hex_known = index.find(as_hex), dec_known = as_dec && index.find(*as_dec);
+      if (hex_known && dec_known) throw Error(Errc::usage, "ambiguous serial \"" + text + "\": write 0x" + text + " or dec:" + text);
+      if (!hex_known && !dec_known)
+        throw Error(Errc::usage, "serial " + text + " is not in " + index_path +
+                                     "; give the certificate file, or the serial as 0xHEX or dec:DECIMAL");
+      serial = hex_known ? as_hex : *as_dec;
+    } else {
+      serial = normalize_serial_hex(text);
+      if (!index.find(serial))
+        print_warnings({"serial " + serial + " is not in " + index_path + " (issued by another tool?); revoking it anyway"});
+    }
+  }
+  TimePoint now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  bool changed = false;
+  update_ca_index(index_path, [&](CaIndex& index) { changed = index.revoke(serial, now, reason, cert); });
+  if (!changed) print_warnings({"serial " + serial + " was already revoked"});
+  Crl c = write_crl(signer, ca.cert, copt);
+  CrlPaths paths = CrlPaths::for_ca(ca.cert);
+  std::cerr << "etcd-pki: revoked serial " << serial << " (" << to_string(reason) << "); CRL with " << c.revoked().size()
+            << " revoked certificate(s), next update " << format_rfc3339(*c.next_update()) << ": " << paths.der << ", " << paths.pem
+            << "\n";
+  return 0;
+}
+
+int crl(const CaArgs& a, const std::string& next_update) {
+  CaFiles ca = ca_files(a);
+  Signer signer = signer_for(ca);
+  CrlOptions copt;
+  copt.next_update = duration_arg(next_update, "--next-update");
+  Crl c = write_crl(signer, ca.cert, copt);
+  CrlPaths paths = CrlPaths::for_ca(ca.cert);
+  std::cerr << "etcd-pki: CRL with " << c.revoked().size() << " revoked certificate(s), next update "
+            << format_rfc3339(*c.next_update()) << ": " << paths.der << ", " << paths.pem << "\n";
+  return 0;
+}
+
+}  // namespace etcd_pki::cli

@@ -1,0 +1,52 @@
+#pragma once
+// Re-issuing certificates in place: same subject, SANs and usages, a new key (or the same one),
+// a new validity capped at the CA's notAfter. Each key and certificate are swapped together
+// (replace_pair in bundle.hpp), because etcd re-reads them on every TLS handshake.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "etcd_pki/duration.hpp"
+#include "etcd_pki/signer.hpp"
+
+namespace etcd_pki {
+
+struct RenewTarget {
+  std::string cert_path, key_path;
+};
+
+// The key next to a certificate: NAME.pem -> NAME-key.pem, NAME.crt -> NAME.key.
+std::string key_path_for_cert(const std::string& cert_path);
+
+// Every leaf pair under a cluster output folder (member folders and clients/) or a member folder:
+// certificates that are not CAs and have their key next to them. Sorted by path.
+std::vector<RenewTarget> find_renew_targets(const std::string& dir);
+
+struct RenewOptions {
+  bool reuse_key = false;
+  std::optional<Seconds> expiry;  // default: the certificate's own lifetime (notAfter - notBefore)
+  std::optional<Seconds> within;  // renew only certificates expiring before now + within
+  std::optional<TimePoint> now;
+  unsigned threads = 0;           // key generation workers; 0 = all cores
+};
+
+struct RenewedCert {
+  std::string cert_path;
+  std::string old_serial, new_serial;  // hex
+  TimePoint not_after;
+  std::string backup;                  // the folder holding the previous pair
+};
+
+struct RenewResult {
+  std::vector<RenewedCert> renewed;
+  std::vector<std::string> skipped;  // not due (with `within`)
+  std::vector<std::string> warnings;
+};
+
+// Checks every target first (readable, key matches, issued by this CA: Errc::ca / Errc::key
+// naming the file), then makes every new key and certificate (in parallel), then swaps the pairs
+// one by one and records them in the CA's index. A member folder's MANIFEST is refreshed.
+RenewResult renew(const std::vector<RenewTarget>& targets, const Signer& signer, const std::string& ca_cert_path,
+                  const RenewOptions& options = {});
+
+}  // namespace etcd_pki

@@ -1,0 +1,451 @@
+#include "etcd_pki/crl.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
+#include "etcd_pki/bundle.hpp"
+#include "internal.hpp"
+#include "ossl.hpp"
+#include "x509_util.hpp"
+
+namespace etcd_pki {
+
+namespace {
+
+using Crl_ = ossl::Ptr<X509_CRL, X509_CRL_free>;
+using Revoked_ = ossl::Ptr<X509_REVOKED, X509_REVOKED_free>;
+using Enumerated = ossl::Ptr<ASN1_ENUMERATED, ASN1_ENUMERATED_free>;
+
+struct ReasonName {
+  RevocationReason reason;
+  const char* name;
+};
+constexpr ReasonName kReasons[] = {
+    {RevocationReason::unspecified, "unspecified"},
+    {RevocationReason::key_compromise, "keyCompromise"},
+    {RevocationReason::ca_compromise, "CACompromise"},
+    {RevocationReason::affiliation_changed, "affiliationChanged"},
+    {RevocationReason::superseded, "superseded"},
+    {RevocationReason::cessation_of_operation, "cessationOfOperation"},
+    {RevocationReason::certificate_hold, "certificateHold"},
+    {RevocationReason::remove_from_crl, "removeFromCRL"},
+    {RevocationReason::privilege_withdrawn, "privilegeWithdrawn"},
+    {RevocationReason::aa_compromise, "AACompromise"},
+};
+
+std::string squash(std::string_view s) {  // lower case, without '-', '_' and spaces
+  std::string out;
+  for (char c : s)
+    if (c != '-' && c != '_' && c != ' ') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string strip_zeros(std::string hex) {
+  size_t i = hex.find_first_not_of('0');
+  return i == std::string::npos ? "0" : hex.substr(i);
+}
+
+std::string asn1_int_hex(const ASN1_INTEGER* i) {
+  ossl::Bignum bn(ASN1_INTEGER_to_BN(i, nullptr));
+  if (!bn) throw_openssl(Errc::crypto, "reading a serial");
+  char* hex = BN_bn2hex(bn.get());
+  std::string out = hex ? hex : "0";
+  OPENSSL_free(hex);
+  return strip_zeros(out);
+}
+
+TimePoint asn1_time(const ASN1_TIME* t) {
+  struct tm tm {};
+  if (!t || ASN1_TIME_to_tm(t, &tm) != 1) throw_openssl(Errc::input, "invalid time");
+  return TimePoint(std::chrono::seconds(timegm(&tm)));
+}
+
+ossl::Asn1Time to_asn1(TimePoint t) {
+  return ossl::check<ossl::Asn1Time>(ASN1_TIME_set(nullptr, t.time_since_epoch().count()), "ASN1_TIME_set");
+}
+
+// OpenSSL's index.txt time: UTCTime "YYMMDDHHMMSSZ" for 1950-2049, else "YYYYMMDDHHMMSSZ".
+std::string index_time(TimePoint t) {
+  auto asn = to_asn1(t);
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(asn.get())),
+                     static_cast<size_t>(ASN1_STRING_length(asn.get())));
+}
+
+std::optional<TimePoint> parse_index_time(std::string_view s) {
+  ossl::Asn1Time t(ASN1_TIME_new());
+  if (!t || ASN1_TIME_set_string(t.get(), std::string(s).c_str()) != 1) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  struct tm tm {};
+  if (ASN1_TIME_to_tm(t.get(), &tm) != 1) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  return TimePoint(std::chrono::seconds(timegm(&tm)));
+}
+
+// Index updates lock the CA's folder: the index itself is replaced by rename.
+std::string folder_of(const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  return dir.empty() ? "." : dir;
+}
+
+std::string oneline_subject(const X509_NAME* name) {
+  char* s = X509_NAME_oneline(name, nullptr, 0);
+  std::string out = s ? s : "";
+  OPENSSL_free(s);
+  return out;
+}
+
+}  // namespace
+
+RevocationReason parse_revocation_reason(std::string_view text) {
+  std::string want = squash(text);
+  if (!want.empty() && std::all_of(want.begin(), want.end(), [](char c) { return c >= '0' && c <= '9'; }) && want.size() < 3) {
+    int n = std::stoi(want);
+    for (const auto& r : kReasons)
+      if (static_cast<int>(r.reason) == n) return r.reason;
+  }
+  for (const auto& r : kReasons)
+    if (squash(r.name) == want) return r.reason;
+  std::string names;
+  for (const auto& r : kReasons) names += (names.empty() ? "" : ", ") + std::string(r.name);
+  throw Error(Errc::usage, "unknown revocation reason \"" + std::string(text) + "\" (use one of: " + names + ")", "", "--reason");
+}
+
+const char* to_string(RevocationReason r) {
+  for (const auto& n : kReasons)
+    if (n.reason == r) return n.name;
+  return "unspecified";
+}
+
+std::optional<std::string> decimal_to_serial_hex(std::string_view digits) {
+  if (digits.empty() || digits.size() > 200 || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  BIGNUM* raw = nullptr;
+  if (BN_dec2bn(&raw, std::string(digits).c_str()) == 0) return std::nullopt;
+  ossl::Bignum bn(raw);
+  char* hex = BN_bn2hex(bn.get());
+  std::string out = hex ? hex : "0";
+  OPENSSL_free(hex);
+  return strip_zeros(out);
+}
+
+std::string normalize_serial_hex(std::string_view text) {
+  std::string_view s = text;
+  auto bad = [&] {
+    return Error(Errc::usage, "invalid serial number \"" + std::string(text) +
+                                  "\" (hex as openssl prints it, 1A:2B or 0x1A2B; decimal as dec:123)");
+  };
+  if (s.rfind("dec:", 0) == 0) {
+    auto hex = decimal_to_serial_hex(s.substr(4));
+    if (!hex) throw bad();
+    return *hex;
+  }
+  if (s.rfind("0x", 0) == 0 || s.rfind("0X", 0) == 0) s.remove_prefix(2);
+  std::string hex;
+  for (char c : s) {
+    if (c == ':') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c))) throw bad();
+    hex += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  if (hex.empty() || hex.size() > 64) throw bad();
+  return strip_zeros(hex);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Index
+// ---------------------------------------------------------------------------------------------
+
+std::string CaIndex::path_for(const std::string& ca_cert_path) {
+  std::filesystem::path p(ca_cert_path);
+  return (p.parent_path() / (p.stem().string() + "-index.txt")).string();
+}
+
+CaIndex CaIndex::load(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return CaIndex{};
+  return parse(read_text_file(path, Errc::io), path);
+}
+
+CaIndex CaIndex::parse(std::string_view text, const std::string& source) {
+  CaIndex index;
+  size_t line_no = 0;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    std::vector<std::string_view> f;
+    for (size_t start = 0;;) {
+      size_t tab = line.find('\t', start);
+      f.push_back(line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
+      if (tab == std::string_view::npos) break;
+      start = tab + 1;
+    }
+    auto fail = [&](const std::string& why) { return Error(Errc::input, why, source, "line " + std::to_string(line_no)); };
+    if (f.size() != 6) throw fail("expected 6 tab-separated fields (status, expiry, revocation, serial, file, subject)");
+    IndexEntry e;
+    if (f[0] != "V" && f[0] != "R" && f[0] != "E") throw fail("status must be V, R or E");
+    e.status = f[0][0];
+    auto na = parse_index_time(f[1]);
+    if (!na) throw fail("invalid expiry time \"" + std::string(f[1]) + "\"");
+    e.not_after = *na;
+    if (e.status == 'R') {
+      std::string_view rev = f[2], reason;
+      if (auto comma = rev.find(','); comma != std::string_view::npos) {
+        reason = rev.substr(comma + 1);
+        rev = rev.substr(0, comma);
+      }
+      auto at = parse_index_time(rev);
+      if (!at) throw fail("invalid revocation time \"" + std::string(rev) + "\"");
+      e.revoked_at = *at;
+      if (!reason.empty()) {
+        try {
+          e.reason = parse_revocation_reason(reason);
+        } catch (const Error&) {
+          throw fail("unknown revocation reason \"" + std::string(reason) + "\"");
+        }
+      }
+    }
+    try {
+      e.serial = normalize_serial_hex(f[3]);
+    } catch (const Error&) {
+      throw fail("invalid serial \"" + std::string(f[3]) + "\"");
+    }
+    e.subject = std::string(f[5]);
+    index.entries_.push_back(std::move(e));
+  }
+  return index;
+}
+
+std::string CaIndex::to_text() const {
+  std::string out;
+  for (const auto& e : entries_) {
+    std::string rev;
+    if (e.status == 'R' && e.revoked_at) {
+      rev = index_time(*e.revoked_at);
+      if (e.reason != RevocationReason::unspecified) rev += std::string(",") + to_string(e.reason);
+    }
+    // OpenSSL writes an even number of hex digits.
+    std::string serial = e.serial.size() % 2 ? "0" + e.serial : e.serial;
+    out += std::string(1, e.status) + "\t" + index_time(e.not_after) + "\t" + rev + "\t" + serial + "\tunknown\t" + e.subject + "\n";
+  }
+  return out;
+}
+
+const IndexEntry* CaIndex::find(const std::string& serial_hex) const {
+  for (const auto& e : entries_)
+    if (e.serial == serial_hex) return &e;
+  return nullptr;
+}
+
+void CaIndex::record_issued(const Certificate& cert) {
+  std::string serial = normalize_serial_hex(cert.serial_hex());
+  for (auto& e : entries_)
+    if (e.serial == serial) {
+      e.not_after = cert.not_after();
+      e.subject = oneline_subject(X509_get_subject_name(cert.native_handle()));
+      return;
+    }
+  IndexEntry e;
+  e.status = 'V';
+  e.not_after = cert.not_after();
+  e.serial = serial;
+  e.subject = oneline_subject(X509_get_subject_name(cert.native_handle()));
+  entries_.push_back(std::move(e));
+}
+
+bool CaIndex::revoke(const std::string& serial_hex, TimePoint when, RevocationReason reason,
+                     const std::optional<Certificate>& cert) {
+  std::string serial = normalize_serial_hex(serial_hex);
+  auto it = std::find_if(entries_.begin(), entries_.end(), [&](auto& e) { return e.serial == serial; });
+  if (it == entries_.end()) {
+    IndexEntry e;
+    e.serial = serial;
+    // Without the certificate the expiry is unknown; OpenSSL needs a time: the far future keeps
+    // the serial on every CRL.
+    e.not_after = cert ? cert->not_after() : TimePoint(std::chrono::seconds(253402300799LL));  // 9999-12-31
+    e.subject = cert ? oneline_subject(X509_get_subject_name(cert->native_handle())) : "unknown";
+    entries_.push_back(std::move(e));
+    it = entries_.end() - 1;
+  }
+  if (it->status == 'R') return false;
+  it->status = 'R';
+  it->revoked_at = when;
+  it->reason = reason;
+  return true;
+}
+
+CaIndex update_ca_index(const std::string& index_path, const std::function<void(CaIndex&)>& change) {
+  FileLock lock(folder_of(index_path));
+  CaIndex index = CaIndex::load(index_path);
+  change(index);
+  write_files({OutputFile{index_path, index.to_text(), 0644, true}}, false);
+  return index;
+}
+
+void record_issued(const std::string& ca_cert_path, const std::vector<Certificate>& certs) {
+  if (certs.empty()) return;
+  update_ca_index(CaIndex::path_for(ca_cert_path), [&](CaIndex& index) {
+    for (const auto& c : certs) index.record_issued(c);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// CRL
+// ---------------------------------------------------------------------------------------------
+
+Crl Crl::make(const Signer& signer, const CaIndex& index, const CrlOptions& options) {
+  ossl::ClearErrors clear;
+  if (options.next_update.count() <= 0) throw Error(Errc::usage, "the next update must be in the future", "", "--next-update");
+  TimePoint now = options.now ? *options.now : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  const Certificate& ca = signer.ca_certificate();
+  if (auto kuse = ca.key_usage(); kuse && !(*kuse & ku::crl_sign))
+    throw Error(Errc::ca, "the CA certificate's key usage lacks \"crl sign\": it cannot sign a CRL");
+  Crl_ crl = ossl::check<Crl_>(X509_CRL_new(), "X509_CRL_new");
+  ossl::check(X509_CRL_set_version(crl.get(), X509_CRL_VERSION_2), "X509_CRL_set_version");
+  ossl::check(X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(ca.native_handle())), "X509_CRL_set_issuer_name");
+  ossl::check(X509_CRL_set1_lastUpdate(crl.get(), to_asn1(now).get()), "X509_CRL_set1_lastUpdate");
+  ossl::check(X509_CRL_set1_nextUpdate(crl.get(), to_asn1(now + options.next_update).get()), "X509_CRL_set1_nextUpdate");
+  for (const auto& e : index.entries()) {
+    if (e.status != 'R') continue;
+    Revoked_ r = ossl::check<Revoked_>(X509_REVOKED_new(), "X509_REVOKED_new");
+    BIGNUM* raw = nullptr;
+    if (BN_hex2bn(&raw, e.serial.c_str()) == 0) throw Error(Errc::input, "invalid serial " + e.serial);
+    ossl::Bignum bn(raw);
+    ossl::Asn1Int serial = ossl::check<ossl::Asn1Int>(BN_to_ASN1_INTEGER(bn.get(), nullptr), "BN_to_ASN1_INTEGER");
+    ossl::check(X509_REVOKED_set_serialNumber(r.get(), serial.get()), "X509_REVOKED_set_serialNumber");
+    ossl::check(X509_REVOKED_set_revocationDate(r.get(), to_asn1(e.revoked_at.value_or(now)).get()),
+                "X509_REVOKED_set_revocationDate");
+    if (e.reason != RevocationReason::unspecified) {
+      Enumerated code = ossl::check<Enumerated>(ASN1_ENUMERATED_new(), "ASN1_ENUMERATED_new");
+      ossl::check(ASN1_ENUMERATED_set(code.get(), static_cast<long>(e.reason)), "ASN1_ENUMERATED_set");
+      ossl::check(X509_REVOKED_add1_ext_i2d(r.get(), NID_crl_reason, code.get(), 0, 0), "adding the CRL reason");
+    }
+    ossl::check(X509_CRL_add0_revoked(crl.get(), r.get()), "X509_CRL_add0_revoked");
+    r.release();
+  }
+  ossl::check(X509_CRL_sort(crl.get()), "X509_CRL_sort");
+  if (std::string ski = ca.subject_key_id(); !ski.empty()) {
+    ossl::AuthorityKeyId aki = ossl::check<ossl::AuthorityKeyId>(AUTHORITY_KEYID_new(), "AUTHORITY_KEYID_new");
+    aki->keyid = ossl::check<ossl::Asn1Octets>(ASN1_OCTET_STRING_new(), "ASN1_OCTET_STRING_new").release();
+    ossl::check(ASN1_OCTET_STRING_set(aki->keyid, reinterpret_cast<const unsigned char*>(ski.data()), static_cast<int>(ski.size())),
+                "ASN1_OCTET_STRING_set");
+    ossl::check(X509_CRL_add1_ext_i2d(crl.get(), NID_authority_key_identifier, aki.get(), 0, 0), "adding the AKI");
+  }
+  ossl::Asn1Int number = ossl::check<ossl::Asn1Int>(ASN1_INTEGER_new(), "ASN1_INTEGER_new");
+  ossl::check(ASN1_INTEGER_set_int64(number.get(), now.time_since_epoch().count()), "ASN1_INTEGER_set_int64");
+  ossl::check(X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, number.get(), 0, 0), "adding the CRL number");
+  if (X509_CRL_sign(crl.get(), signer.ca_key().native_handle(), detail::signature_digest(signer.ca_key())) <= 0)
+    throw_openssl(Errc::crypto, "signing the CRL");
+  return Crl(ossl::share(std::move(crl)));
+}
+
+Crl Crl::from_bytes(std::string_view data, const std::string& source) {
+  ossl::ClearErrors clear;
+  if (data.find("-----BEGIN") != std::string_view::npos) {
+    auto bio = ossl::mem_bio(data);
+    while (auto block = ossl::next_pem_block(bio.get())) {
+      if (block->label != "X509 CRL") continue;
+      const unsigned char* p = block->der;
+      Crl_ c(d2i_X509_CRL(nullptr, &p, block->len));
+      if (!c) throw_openssl(Errc::input, "cannot parse the CRL", source);
+      return Crl(ossl::share(std::move(c)));
+    }
+    throw Error(Errc::input, "no PEM \"X509 CRL\" block found", source);
+  }
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(data.data());
+  Crl_ c(d2i_X509_CRL(nullptr, &p, static_cast<long>(data.size())));
+  if (!c) throw_openssl(Errc::input, "not a CRL (neither DER nor PEM)", source);
+  return Crl(ossl::share(std::move(c)));
+}
+
+std::string Crl::to_der() const {
+  unsigned char* der = nullptr;
+  int len = i2d_X509_CRL(crl_.get(), &der);
+  if (len <= 0) throw_openssl(Errc::crypto, "encoding the CRL");
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return out;
+}
+
+std::string Crl::to_pem() const {
+  auto bio = ossl::mem_bio();
+  ossl::check(PEM_write_bio_X509_CRL(bio.get(), crl_.get()), "encoding the CRL");
+  return ossl::bio_string(bio.get());
+}
+
+std::string Crl::issuer_string() const { return detail::subject_string(X509_CRL_get_issuer(crl_.get())); }
+TimePoint Crl::this_update() const { return asn1_time(X509_CRL_get0_lastUpdate(crl_.get())); }
+std::optional<TimePoint> Crl::next_update() const {
+  const ASN1_TIME* t = X509_CRL_get0_nextUpdate(crl_.get());
+  return t ? std::optional<TimePoint>(asn1_time(t)) : std::nullopt;
+}
+
+std::optional<std::string> Crl::crl_number() const {
+  ossl::Asn1Int n(static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(crl_.get(), NID_crl_number, nullptr, nullptr)));
+  if (!n) return std::nullopt;
+  return asn1_int_hex(n.get());
+}
+
+std::string Crl::authority_key_id() const {
+  ossl::AuthorityKeyId aki(static_cast<AUTHORITY_KEYID*>(X509_CRL_get_ext_d2i(crl_.get(), NID_authority_key_identifier, nullptr, nullptr)));
+  if (!aki || !aki->keyid) return {};
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(aki->keyid)), static_cast<size_t>(ASN1_STRING_length(aki->keyid)));
+}
+
+std::vector<Crl::Revoked> Crl::revoked() const {
+  std::vector<Revoked> out;
+  STACK_OF(X509_REVOKED)* list = X509_CRL_get_REVOKED(crl_.get());
+  for (int i = 0; list && i < sk_X509_REVOKED_num(list); ++i) {
+    const X509_REVOKED* r = sk_X509_REVOKED_value(list, i);
+    Revoked item{asn1_int_hex(X509_REVOKED_get0_serialNumber(r)), asn1_time(X509_REVOKED_get0_revocationDate(r)), std::nullopt};
+    Enumerated code(static_cast<ASN1_ENUMERATED*>(X509_REVOKED_get_ext_d2i(r, NID_crl_reason, nullptr, nullptr)));
+    if (code) item.reason = static_cast<RevocationReason>(ASN1_ENUMERATED_get(code.get()));
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+bool Crl::is_revoked(const std::string& serial_hex) const {
+  std::string want = normalize_serial_hex(serial_hex);
+  for (const auto& r : revoked())
+    if (r.serial == want) return true;
+  return false;
+}
+
+bool Crl::signed_by(const Certificate& ca) const {
+  EVP_PKEY* pk = X509_get0_pubkey(ca.native_handle());
+  bool ok = pk && X509_CRL_verify(crl_.get(), pk) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
+std::string Crl::sha256_fingerprint() const {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  ossl::check(X509_CRL_digest(crl_.get(), EVP_sha256(), md, &n), "X509_CRL_digest");
+  return detail::to_hex(md, n);
+}
+
+CrlPaths CrlPaths::for_ca(const std::string& ca_cert_path) {
+  std::filesystem::path p(ca_cert_path);
+  std::string stem = (p.parent_path() / p.stem()).string();
+  return {stem + ".crl", stem + "-crl.pem"};
+}
+
+Crl write_crl(const Signer& signer, const std::string& ca_cert_path, const CrlOptions& options) {
+  std::string index_path = CaIndex::path_for(ca_cert_path);
+  FileLock lock(folder_of(index_path));
+  Crl crl = Crl::make(signer, CaIndex::load(index_path), options);
+  CrlPaths paths = CrlPaths::for_ca(ca_cert_path);
+  write_files({OutputFile{paths.der, crl.to_der(), 0644, true}, OutputFile{paths.pem, crl.to_pem(), 0644, true}}, false);
+  return crl;
+}
+
+}  // namespace etcd_pki

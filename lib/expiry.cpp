@@ -1,0 +1,170 @@
+#include "etcd_pki/expiry.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "etcd_pki/bundle.hpp"
+#include "etcd_pki/crl.hpp"
+#include "etcd_pki/profile.hpp"
+
+namespace etcd_pki {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+std::string guess_role(const std::string& path, const Certificate& cert) {
+  if (cert.is_ca()) return "ca";
+  std::string name = fs::path(path).stem().string();
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string parent = fs::path(path).parent_path().filename().string();
+  if (name.find("client") != std::string::npos || parent == "clients") return "client";
+  if (name.find("peer") != std::string::npos) return "peer";
+  if (name.find("server") != std::string::npos) return "server";
+  auto eku = cert.ext_key_usage();
+  bool server = eku.empty() || std::find(eku.begin(), eku.end(), eku::server_auth) != eku.end();
+  bool client = eku.empty() || std::find(eku.begin(), eku.end(), eku::client_auth) != eku.end();
+  if (server) return "server+peer";
+  return client ? "client" : "leaf";
+}
+
+bool ExpiryReport::due(const ExpiryEntry& e) const { return e.expires <= now + (e.role == "crl" ? crl_within : within); }
+
+bool ExpiryReport::any_within() const {
+  return std::any_of(entries.begin(), entries.end(), [&](const ExpiryEntry& e) { return due(e); });
+}
+
+namespace {
+
+bool looks_like_pki_file(const fs::path& p) {
+  std::string ext = p.extension().string();
+  return ext == ".pem" || ext == ".crt" || ext == ".cer" || ext == ".crl";
+}
+
+bool is_key_name(const fs::path& p) {
+  std::string n = p.filename().string();
+  return n.ends_with("-key.pem") || p.extension() == ".key";
+}
+
+std::string issuer_cn(const std::string& issuer) {
+  auto pos = issuer.rfind("CN=");
+  if (pos == std::string::npos) return issuer;
+  std::string cn = issuer.substr(pos + 3);
+  if (auto comma = cn.find(", "); comma != std::string::npos) cn.resize(comma);
+  return cn;
+}
+
+}  // namespace
+
+ExpiryReport scan_expiry(const std::vector<std::string>& paths, Seconds within, std::optional<TimePoint> now, Seconds crl_within) {
+  ExpiryReport report;
+  report.now = now ? *now : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  report.within = within;
+  report.crl_within = crl_within;
+  std::vector<std::string> files;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    auto st = fs::status(p, ec);
+    if (ec || !fs::exists(st)) throw Error(Errc::io, "no such file or folder", p);
+    if (fs::is_directory(st)) {
+      std::vector<std::string> found;
+      for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        std::string name = it->path().filename().string();
+        if (!name.empty() && name.front() == '.') {
+          if (it->is_directory()) it.disable_recursion_pending();
+          continue;
+        }
+        if (it->is_regular_file() && looks_like_pki_file(it->path()) && !is_key_name(it->path())) found.push_back(it->path().string());
+      }
+      if (ec) throw Error(Errc::io, "cannot list the folder: " + ec.message(), p);
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else {
+      files.push_back(p);
+    }
+  }
+  std::map<std::string, size_t> by_fingerprint;
+  for (const auto& f : files) {
+    std::string data = read_text_file(f, Errc::input);
+    auto certs = Certificate::all_from_pem(data, f);
+    if (certs.empty()) {
+      bool is_crl = fs::path(f).extension() == ".crl" || data.find("-----BEGIN X509 CRL") != std::string::npos;
+      if (!is_crl) {
+        report.skipped.push_back(f);
+        continue;
+      }
+      Crl crl = Crl::from_bytes(data, f);
+      std::string fp = crl.sha256_fingerprint();
+      if (auto it = by_fingerprint.find(fp); it != by_fingerprint.end()) {
+        report.entries[it->second].copies.push_back(f);
+        continue;
+      }
+      // A CRL without nextUpdate never goes stale; list it at its thisUpdate plus nothing.
+      by_fingerprint[fp] = report.entries.size();
+      report.entries.push_back({f, {}, "crl", crl.next_update().value_or(TimePoint::max()), issuer_cn(crl.issuer_string()), "CRL"});
+      continue;
+    }
+    for (size_t i = 0; i < certs.size(); ++i) {
+      const Certificate& c = certs[i];
+      std::string fp = c.sha256_fingerprint();
+      std::string label = certs.size() > 1 ? f + "#" + std::to_string(i + 1) : f;
+      if (auto it = by_fingerprint.find(fp); it != by_fingerprint.end()) {
+        report.entries[it->second].copies.push_back(label);
+        continue;
+      }
+      by_fingerprint[fp] = report.entries.size();
+      report.entries.push_back({label, {}, i == 0 ? guess_role(f, c) : (c.is_ca() ? "ca" : "leaf"), c.not_after(), issuer_cn(c.issuer_string()),
+                                c.subject_string()});
+    }
+  }
+  std::stable_sort(report.entries.begin(), report.entries.end(), [](auto& a, auto& b) { return a.expires < b.expires; });
+  return report;
+}
+
+std::string render_text(const ExpiryReport& r) {
+  std::vector<std::array<std::string, 6>> rows{{"", "NAME", "ROLE", "EXPIRES", "LEFT", "CA"}};
+  for (const auto& e : r.entries) {
+    std::string name = e.file + (e.copies.empty() ? "" : " (+" + std::to_string(e.copies.size()) + (e.copies.size() == 1 ? " copy)" : " copies)"));
+    bool never = e.expires == TimePoint::max();
+    std::string left = never ? "-" : e.expires <= r.now ? "EXPIRED " + format_span(r.now - e.expires) + " ago" : format_span(e.expires - r.now);
+    rows.push_back({r.due(e) ? "!" : "", name, e.role, never ? "never" : format_rfc3339(e.expires), left, e.ca});
+  }
+  std::array<size_t, 6> width{};
+  for (const auto& row : rows)
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) line += row[i] + (i + 1 < row.size() ? std::string(width[i] - row[i].size() + 2, ' ') : "");
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  size_t soon = static_cast<size_t>(std::count_if(r.entries.begin(), r.entries.end(), [&](auto& e) { return r.due(e); }));
+  out += std::to_string(r.entries.size()) + " certificate(s) and CRL(s); " + std::to_string(soon) + " due (certificates expiring within " +
+         format_span(r.within) + ", CRLs due for update within " + format_span(r.crl_within) + ")\n";
+  return out;
+}
+
+std::string render_json(const ExpiryReport& r) {
+  Json j;
+  j["now"] = format_rfc3339(r.now);
+  j["within_seconds"] = r.within.count();
+  j["crl_within_seconds"] = r.crl_within.count();
+  j["any_within"] = r.any_within();
+  Json list = Json::array();
+  for (const auto& e : r.entries) {
+    bool never = e.expires == TimePoint::max();
+    Json item{{"file", e.file}, {"copies", e.copies}, {"role", e.role}, {"subject", e.subject}, {"ca", e.ca}};
+    item["expires"] = never ? Json() : Json(format_rfc3339(e.expires));
+    item["seconds_left"] = never ? Json() : Json((e.expires - r.now).count());
+    item["within"] = r.due(e);
+    list.push_back(item);
+  }
+  j["entries"] = list;
+  j["skipped"] = r.skipped;
+  return j.dump(2) + "\n";
+}
+
+}  // namespace etcd_pki
