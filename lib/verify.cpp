@@ -229,14 +229,8 @@ struct Checker {
   std::vector<Certificate> check_chain(const Certificate& cert, const std::vector<Certificate>& extra, const std::string& file) {
     StorePtr store = ossl::check<StorePtr>(X509_STORE_new(), "X509_STORE_new");
     X509Stack untrusted = ossl::check<X509Stack>(sk_X509_new_null(), "sk_X509_new_null");
-    for (const auto& c : ca_certs) {
-      if (c.self_signed()) {
-        X509_STORE_add_cert(store.get(), c.native_handle());
-      } else {
-        X509_up_ref(c.native_handle());
-        sk_X509_push(untrusted.get(), c.native_handle());
-      }
-    }
+    // As Go (etcd) does, every certificate of the trusted CA file is a trust anchor.
+    for (const auto& c : ca_certs) X509_STORE_add_cert(store.get(), c.native_handle());
     for (const auto& c : extra) {
       X509_up_ref(c.native_handle());
       sk_X509_push(untrusted.get(), c.native_handle());
