@@ -339,7 +339,7 @@ Crl Crl::make(const Signer& signer, const CaIndex& index, const CrlOptions& opti
     ossl::check(X509_CRL_add1_ext_i2d(crl.get(), NID_authority_key_identifier, aki.get(), 0, 0), "adding the AKI");
   }
   ossl::Asn1Int number = ossl::check<ossl::Asn1Int>(ASN1_INTEGER_new(), "ASN1_INTEGER_new");
-  ossl::check(ASN1_INTEGER_set_int64(number.get(), now.time_since_epoch().count()), "ASN1_INTEGER_set_int64");
+  ossl::check(ASN1_INTEGER_set_int64(number.get(), options.number.value_or(now.time_since_epoch().count())), "ASN1_INTEGER_set_int64");
   ossl::check(X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, number.get(), 0, 0), "adding the CRL number");
   if (X509_CRL_sign(crl.get(), signer.ca_key().native_handle(), detail::signature_digest(signer.ca_key())) <= 0)
     throw_openssl(Errc::crypto, "signing the CRL");
@@ -442,8 +442,21 @@ CrlPaths CrlPaths::for_ca(const std::string& ca_cert_path) {
 Crl write_crl(const Signer& signer, const std::string& ca_cert_path, const CrlOptions& options) {
   std::string index_path = CaIndex::path_for(ca_cert_path);
   FileLock lock(folder_of(index_path));
-  Crl crl = Crl::make(signer, CaIndex::load(index_path), options);
   CrlPaths paths = CrlPaths::for_ca(ca_cert_path);
+  CrlOptions opt = options;
+  if (!opt.number) {
+    int64_t n = (opt.now ? *opt.now : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())).time_since_epoch().count();
+    std::error_code ec;
+    if (std::filesystem::exists(paths.der, ec)) {
+      try {  // an unreadable previous CRL is replaced; its number cannot be known
+        if (auto prev = Crl::from_bytes(read_text_file(paths.der, Errc::input), paths.der).crl_number())
+          if (prev->size() <= 15) n = std::max<int64_t>(n, std::stoll(*prev, nullptr, 16) + 1);
+      } catch (const Error&) {
+      }
+    }
+    opt.number = n;
+  }
+  Crl crl = Crl::make(signer, CaIndex::load(index_path), opt);
   write_files({OutputFile{paths.der, crl.to_der(), 0644, true}, OutputFile{paths.pem, crl.to_pem(), 0644, true}}, false);
   return crl;
 }

@@ -66,7 +66,7 @@ ExpiryReport scan_expiry(const std::vector<std::string>& paths, Seconds within, 
   for (const auto& p : paths) {
     std::error_code ec;
     auto st = fs::status(p, ec);
-    if (ec || !fs::exists(st)) throw Error(Errc::io, "no such file or folder", p);
+    if (ec || !fs::exists(st)) throw Error(Errc::input, "no such file or folder", p);
     if (fs::is_directory(st)) {
       std::vector<std::string> found;
       for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);

@@ -457,6 +457,7 @@ bool is_member_dir(const std::string& d) {
 VerifyReport verify_path(const std::string& path, const VerifyOptions& opt) {
   ossl::ClearErrors clear;
   std::error_code ec;
+  if (!fs::exists(path, ec)) throw Error(Errc::input, "no such folder", path);
   if (!fs::is_directory(path, ec)) throw Error(Errc::usage, "not a folder (give a member bundle folder or a cluster output folder)", path);
   VerifyReport report;
   report.path = path;

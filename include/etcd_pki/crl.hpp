@@ -8,6 +8,7 @@
 //   CA folder/ca-crl.pem        the same CRL, PEM
 #include <openssl/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -78,6 +79,7 @@ void record_issued(const std::string& ca_cert_path, const std::vector<Certificat
 struct CrlOptions {
   Seconds next_update{7LL * 24 * 3600};  // cfssl gencrl's default: one week
   std::optional<TimePoint> now;
+  std::optional<int64_t> number;  // the CRL number; default: thisUpdate as a Unix time
 };
 
 // A v2 CRL signed by the CA: thisUpdate = now, nextUpdate = now + next_update, every revoked
@@ -120,7 +122,8 @@ struct CrlPaths {
   static CrlPaths for_ca(const std::string& ca_cert_path);
 };
 
-// Makes the CRL from the CA's index and writes both files (replacing the previous CRL).
+// Makes the CRL from the CA's index and writes both files (replacing the previous CRL). Its CRL
+// number is above the previous CRL's, even within the same second (RFC 5280 5.2.3).
 Crl write_crl(const Signer& signer, const std::string& ca_cert_path, const CrlOptions& options = {});
 
 }  // namespace etcd_pki

@@ -34,7 +34,7 @@ struct ExpiryReport {
 };
 
 // Walks folders (hidden folders, such as renew's backups in .etcd-pki, are skipped) and reads
-// files. A path that does not exist is Errc::io; an unreadable certificate Errc::input.
+// files. A path that does not exist is Errc::input (as a missing input file elsewhere); an unreadable certificate Errc::input.
 ExpiryReport scan_expiry(const std::vector<std::string>& paths, Seconds within, std::optional<TimePoint> now = std::nullopt,
                          Seconds crl_within = Seconds(24 * 3600));
 

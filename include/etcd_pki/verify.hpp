@@ -42,7 +42,8 @@ struct VerifyReport {
   int exit_code() const;  // 0 clean, 1 warnings, 2 errors
 };
 
-// Errc::usage/io when `path` is not a folder or no CA certificate can be found.
+// Errc::input when `path` does not exist, Errc::usage when it is not a folder or no CA certificate
+// can be found.
 VerifyReport verify_path(const std::string& path, const VerifyOptions& options = {});
 
 // "error  etcd-1/peer.pem  peer-eku: ...\n         etcd: x509: ..." lines and a summary line.
