@@ -103,8 +103,8 @@ std::string oneline_subject(const X509_NAME* name) {
 
 RevocationReason parse_revocation_reason(std::string_view text) {
   std::string want = squash(text);
-  if (!want.empty() && std::all_of(want.begin(), want.end(), [](char c) { return c >= '0' && c <= '9'; }) && want.size() < 3) {
-    int n = std::stoi(want);
+  if (!text.empty() && text.size() < 3 && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    int n = std::stoi(std::string(text));
     for (const auto& r : kReasons)
       if (static_cast<int>(r.reason) == n) return r.reason;
   }
@@ -205,8 +205,13 @@ CaIndex CaIndex::parse(std::string_view text, const std::string& source) {
       if (!at) throw fail("invalid revocation time \"" + std::string(rev) + "\"");
       e.revoked_at = *at;
       if (!reason.empty()) {
-        try {
-          e.reason = parse_revocation_reason(reason);
+        // `openssl ca` writes "holdInstruction,OID", "keyTime,TIME" and "CAkeyTime,TIME" too.
+        std::string_view name = reason.substr(0, reason.find(','));
+        if (name == "holdInstruction") e.reason = RevocationReason::certificate_hold;
+        else if (name == "keyTime") e.reason = RevocationReason::key_compromise;
+        else if (name == "CAkeyTime") e.reason = RevocationReason::ca_compromise;
+        else try {
+          e.reason = parse_revocation_reason(name);
         } catch (const Error&) {
           throw fail("unknown revocation reason \"" + std::string(reason) + "\"");
         }
@@ -263,6 +268,9 @@ void CaIndex::record_issued(const Certificate& cert) {
 bool CaIndex::revoke(const std::string& serial_hex, TimePoint when, RevocationReason reason,
                      const std::optional<Certificate>& cert) {
   std::string serial = normalize_serial_hex(serial_hex);
+  if (reason == RevocationReason::privilege_withdrawn || reason == RevocationReason::aa_compromise)
+    throw Error(Errc::usage, std::string("revocation reason ") + to_string(reason) +
+                                 " cannot be kept in OpenSSL's index format; use another reason", "", "--reason");
   auto it = std::find_if(entries_.begin(), entries_.end(), [&](auto& e) { return e.serial == serial; });
   if (it == entries_.end()) {
     IndexEntry e;

@@ -332,6 +332,10 @@ std::vector<InspectedItem> inspect_data(const std::string& data, const std::stri
       items.push_back(describe_certificate(Certificate::from_native(x.get()), file, opt, now));
     } else if (p = reinterpret_cast<const unsigned char*>(data.data()); ossl::Ptr<X509_CRL, X509_CRL_free>{d2i_X509_CRL(nullptr, &p, len)}) {
       items.push_back(describe_crl(Crl::from_bytes(data, file), file, opt, now));
+    } else if (p = reinterpret_cast<const unsigned char*>(data.data()); ossl::Req req{d2i_X509_REQ(nullptr, &p, len)}) {
+      auto bio = ossl::mem_bio();
+      ossl::check(PEM_write_bio_X509_REQ(bio.get(), req.get()), "PEM_write_bio_X509_REQ");
+      items.push_back(describe_csr(Csr::from_pem(ossl::bio_string(bio.get()), file), file));
     }
     ERR_clear_error();
   }

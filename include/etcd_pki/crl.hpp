@@ -59,7 +59,8 @@ class CaIndex {
 
   // Adds (or refreshes) a 'V' entry for an issued certificate; a known revoked serial stays revoked.
   void record_issued(const Certificate& cert);
-  // Marks the serial revoked. A serial that is not in the index is added when `cert` gives its
+  // Marks the serial revoked (privilegeWithdrawn and AACompromise, which OpenSSL's index format
+  // cannot hold, are Errc::usage). A serial that is not in the index is added when `cert` gives its
   // details (or with an unknown expiry otherwise). Returns false if it was already revoked.
   bool revoke(const std::string& serial_hex, TimePoint when, RevocationReason reason,
               const std::optional<Certificate>& cert = std::nullopt);
