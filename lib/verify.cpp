@@ -168,8 +168,9 @@ struct Checker {
   std::string base;  // shown paths are relative to it
 
   std::string show(const std::string& p) const {
+    // Lexically: renewed files are symlinks, and the name to show is the link's, not its target's.
     std::error_code ec;
-    auto rel = fs::relative(p, base, ec);
+    auto rel = fs::absolute(p, ec).lexically_normal().lexically_relative(fs::absolute(base, ec).lexically_normal());
     return ec || rel.empty() || rel.string().rfind("..", 0) == 0 ? p : rel.string();
   }
 

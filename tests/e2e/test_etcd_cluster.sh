@@ -10,49 +10,13 @@
 # verified as server certificates against each member's peer URL IP. etcd 3.4 has no config-file
 # key for that flag and ignores flags when --config-file is given, so the test turns the generated
 # etcd.conf.yml into the same settings as flags (fragment_flags), key by key.
-source "$(dirname "$0")/lib.sh"
-command -v etcd >/dev/null && command -v etcdctl >/dev/null || { fail "etcd and etcdctl are installed (scripts/setup.sh --test)"; exit 1; }
+E2E_DIR=$(cd "$(dirname "$0")" && pwd)  # lib.sh changes into the scratch folder
+source "$E2E_DIR/lib.sh"
+source "$E2E_DIR/etcd_lib.sh" || { fail "tests/e2e/etcd_lib.sh loads"; exit 1; }  # stop_members, fragment_flags, ctl; checks etcd is installed
 
 CLIENT_PORT=32379
 PEER_PORT=32380
-PIDS=()
-stop_members() {
-  [ ${#PIDS[@]} -eq 0 ] && return
-  kill -TERM "${PIDS[@]}" 2>/dev/null
-  for _ in $(seq 1 30); do  # up to ~3 s, then SIGKILL what is left (only the PIDs this test started)
-    alive=0
-    for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-    [ $alive -eq 0 ] && break
-    sleep 0.1
-  done
-  kill -KILL "${PIDS[@]}" 2>/dev/null
-  wait "${PIDS[@]}" 2>/dev/null
-  PIDS=()
-}
 trap 'stop_members; _finish' EXIT
-
-# etcd.conf.yml fragment -> etcd flags: "key: value" -> --key=value; inside
-# client-transport-security the keys keep their names, inside peer-transport-security they get
-# the "peer-" prefix (--peer-cert-file, ...), exactly as etcd maps them.
-fragment_flags() {
-  awk '
-    /^#/ || /^[[:space:]]*$/ { next }
-    /^client-transport-security:/ { prefix = ""; next }
-    /^peer-transport-security:/ { prefix = "peer-"; next }
-    /^[^ ]/ { prefix = "" }
-    {
-      line = $0; sub(/^[[:space:]]+/, "", line)
-      key = line; sub(/:.*/, "", key)
-      val = line; sub(/^[^:]*:[[:space:]]*/, "", val); gsub(/^"|"$/, "", val)
-      print "--" prefix key "=" val
-    }' "$1"
-}
-
-ctl() {  # ctl ENDPOINTS CERT KEY args...
-  local eps=$1 cert=$2 key=$3; shift 3
-  ETCDCTL_API=3 timeout 20 etcdctl --endpoints="$eps" --cacert="$PKI/ca/ca.pem" --cert="$cert" --key="$key" \
-    --dial-timeout=3s --command-timeout=5s "$@"
-}
 
 run_cluster() {
   local algo=$1 size=$2
