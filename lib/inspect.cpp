@@ -133,7 +133,7 @@ InspectedItem describe_certificate(const Certificate& cert, const std::string& f
 
   std::string validity = format_rfc3339(cert.not_after());
   if (cert.not_before() > now) validity += " (NOT YET VALID: starts " + format_time_left(cert.not_before(), now) + ")";
-  else if (cert.not_after() <= now) validity += " (EXPIRED " + format_time_left(cert.not_after(), now) + ")";
+  else if (cert.not_after() < now) validity += " (EXPIRED " + format_time_left(cert.not_after(), now) + ")";
   else validity += " (" + format_time_left(cert.not_after(), now) + ")";
   item.fields = {{"Subject", cert.subject_string()},
                  {"Issuer", cert.issuer_string()},

@@ -185,7 +185,7 @@ struct Checker {
               "; clock skew?)",
           "x509: certificate has expired or is not yet valid: current time " + format_rfc3339(now) + " is before " +
               format_rfc3339(c.not_before()));
-    else if (c.not_after() <= now)
+    else if (c.not_after() < now)  // notAfter itself is still valid (RFC 5280, Go)
       add(Severity::error, file, "expired", what + " expired on " + format_rfc3339(c.not_after()) + " (" + format_time_left(c.not_after(), now) + ")",
           "x509: certificate has expired or is not yet valid: current time " + format_rfc3339(now) + " is after " +
               format_rfc3339(c.not_after()));
@@ -254,26 +254,27 @@ struct Checker {
     return chain;
   }
 
+  // Go's x509.HostnameError texts: an IP is compared with the IP SANs, a name with the DNS SANs.
   void check_sans(const Certificate& c, const std::vector<std::string>& addresses, const std::string& file, const std::string& role) {
     Sans sans = c.sans();
-    std::vector<std::string> valid;
-    for (const auto& ip : sans.ip) valid.push_back(ip.to_string());
-    for (const auto& d : sans.dns) valid.push_back(d);
-    std::string valid_list;
-    for (const auto& v : valid) valid_list += (valid_list.empty() ? "" : ", ") + v;
+    auto join = [](const std::vector<std::string>& v) {
+      std::string out;
+      for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+      return out;
+    };
+    std::vector<std::string> ips;
+    for (const auto& ip : sans.ip) ips.push_back(ip.to_string());
     for (const auto& a : addresses) {
-      bool ok = false;
       if (auto ip = parse_ip(a)) {
-        ok = std::any_of(sans.ip.begin(), sans.ip.end(), [&](const IpAddress& x) { return x == *ip; });
-        if (!ok)
-          add(Severity::error, file, "san-missing", role + " certificate does not cover IP " + a,
-              sans.ip.empty() ? "x509: cannot validate certificate for " + a + " because it doesn't contain any IP SANs"
-                              : "x509: certificate is valid for " + valid_list + ", not " + a);
+        if (std::any_of(sans.ip.begin(), sans.ip.end(), [&](const IpAddress& x) { return x == *ip; })) continue;
+        add(Severity::error, file, "san-missing", role + " certificate does not cover IP " + a,
+            ips.empty() ? "x509: cannot validate certificate for " + a + " because it doesn't contain any IP SANs"
+                        : "x509: certificate is valid for " + join(ips) + ", not " + a);
       } else {
-        ok = std::any_of(sans.dns.begin(), sans.dns.end(), [&](const std::string& d) { return dns_match(d, a); });
-        if (!ok)
-          add(Severity::error, file, "san-missing", role + " certificate does not cover host name " + a,
-              "x509: certificate is valid for " + valid_list + ", not " + a);
+        if (std::any_of(sans.dns.begin(), sans.dns.end(), [&](const std::string& d) { return dns_match(d, a); })) continue;
+        add(Severity::error, file, "san-missing", role + " certificate does not cover host name " + a,
+            sans.dns.empty() ? "x509: certificate is not valid for any names, but wanted to match " + a
+                             : "x509: certificate is valid for " + join(sans.dns) + ", not " + a);
       }
     }
   }
@@ -359,7 +360,7 @@ struct Checker {
     if (crl && crl->is_revoked(cert.serial_hex()))
       add(Severity::error, file, "revoked", "revoked in " + show(report.crl_file) + " (serial " + cert.serial_hex() + ")",
           "with --client-crl-file/--peer-crl-file the member logs: rejected connection (error \"transport: certificate serial " +
-              lower_hex(cert.serial_hex()) + " revoked\"); etcdctl only says: context deadline exceeded");
+              lower_hex(normalize_serial_hex(cert.serial_hex())) + " revoked\"); etcdctl only says: context deadline exceeded");
   }
 };
 

@@ -54,7 +54,8 @@ void write_files(const std::vector<OutputFile>& files, bool overwrite, mode_t di
 // The previous generation is kept as the backup; older ones are removed. A reader that opens the
 // files never sees a new certificate with an old key (etcd reads the certificate first).
 // New files keep the old files' owner (when running as root). Returns the backup folder.
-// Errc::io on failure; the old pair then stays in place.
+// Errc::io on failure (Errc::usage for a key outside the certificate's folder); the old pair then
+// stays in place.
 std::string replace_pair(const OutputFile& cert, const OutputFile& key);
 
 // An exclusive advisory lock (flock) on `path`, a folder or a file (created 0600 when missing),

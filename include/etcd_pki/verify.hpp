@@ -46,7 +46,7 @@ struct VerifyReport {
 // can be found.
 VerifyReport verify_path(const std::string& path, const VerifyOptions& options = {});
 
-// "error  etcd-1/peer.pem  peer-eku: ...\n         etcd: x509: ..." lines and a summary line.
+// "error: etcd-1/peer.pem: peer-eku: ...\n    etcd: x509: ..." lines and a summary line.
 std::string render_text(const VerifyReport& report);
 std::string render_json(const VerifyReport& report);
 
