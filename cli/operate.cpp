@@ -30,10 +30,7 @@ CaFiles ca_files(const CaArgs& a, const std::string& fallback_dir = {}) {
     else if (!dir.empty() && (exists(dir + "/ca/ca.pem") || !a.dir.empty())) f.cert = dir + "/ca/ca.pem";
     else f.cert = "ca.pem";
   }
-  if (f.key.empty()) {
-    fs::path p(f.cert);
-    f.key = (p.parent_path() / (p.extension() == ".crt" ? p.stem().string() + ".key" : p.stem().string() + "-key.pem")).string();
-  }
+  if (f.key.empty()) f.key = key_path_for_cert(f.cert);
   return f;
 }
 

@@ -1,6 +1,7 @@
 #include "etcd_pki/bundle.hpp"
 
 #include <cstdio>
+#include <filesystem>
 
 #include "json_fields.hpp"
 
@@ -102,6 +103,12 @@ std::vector<OutputFile> bundle_files(const Bundle& b, const std::string& dir, co
   if (b.key_pem) files.push_back({prefix + "-key.pem", *b.key_pem, 0600});
   if (b.csr_pem) files.push_back({prefix + ".csr", *b.csr_pem, 0644});
   return files;
+}
+
+std::string key_path_for_cert(const std::string& cert_path) {
+  std::filesystem::path p(cert_path);
+  if (p.extension() == ".crt") return (p.parent_path() / (p.stem().string() + ".key")).string();
+  return (p.parent_path() / (p.stem().string() + "-key.pem")).string();
 }
 
 }  // namespace etcd_pki

@@ -14,14 +14,7 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
-std::string utf8(const ASN1_STRING* s) {
-  unsigned char* out = nullptr;
-  int n = ASN1_STRING_to_UTF8(&out, s);
-  if (n < 0) return {};
-  std::string r(reinterpret_cast<char*>(out), static_cast<size_t>(n));
-  OPENSSL_free(out);
-  return r;
-}
+using detail::utf8;
 
 // certinfo's Name: the standard attributes (multi-values joined with ","), then every value in order.
 Json certinfo_name(const X509_NAME* name) {

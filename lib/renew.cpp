@@ -15,12 +15,6 @@ namespace etcd_pki {
 
 namespace fs = std::filesystem;
 
-std::string key_path_for_cert(const std::string& cert_path) {
-  fs::path p(cert_path);
-  if (p.extension() == ".crt") return (p.parent_path() / (p.stem().string() + ".key")).string();
-  return (p.parent_path() / (p.stem().string() + "-key.pem")).string();
-}
-
 std::vector<RenewTarget> find_renew_targets(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw Error(Errc::usage, "not a folder", dir);

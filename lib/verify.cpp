@@ -128,12 +128,6 @@ std::string resolve_in(const std::string& dir, const std::string& path) {
   return (fs::path(dir) / (parts.empty() ? path : parts.back())).string();
 }
 
-std::string key_path_for(const std::string& cert_path) {
-  fs::path p(cert_path);
-  if (p.extension() == ".crt") return (p.parent_path() / (p.stem().string() + ".key")).string();
-  return (p.parent_path() / (p.stem().string() + "-key.pem")).string();
-}
-
 bool has_eku(const std::vector<std::string>& ekus, const char* oid) {
   return ekus.empty() || std::find(ekus.begin(), ekus.end(), oid) != ekus.end() ||
          std::find(ekus.begin(), ekus.end(), "2.5.29.37.0") != ekus.end();
@@ -388,7 +382,7 @@ std::vector<Leaf> member_leaves(const std::string& dir, const VerifyOptions& opt
       std::string key = conf[std::string(section) + ".key-file"];
       std::string ca = conf[std::string(section) + ".trusted-ca-file"];
       if (!ca.empty() && conf_ca.empty()) conf_ca = resolve_in(dir, ca);
-      Leaf l{resolve_in(dir, cert), key.empty() ? key_path_for(resolve_in(dir, cert)) : resolve_in(dir, key), {role}, std::move(addrs)};
+      Leaf l{resolve_in(dir, cert), key.empty() ? key_path_for_cert(resolve_in(dir, cert)) : resolve_in(dir, key), {role}, std::move(addrs)};
       for (const auto& a : opt.addresses) l.addresses.push_back(a);
       if (!exists(l.cert_path)) {
         ck.add(Severity::error, conf_path, "missing-file", std::string(section) + ".cert-file " + cert + " is not in the folder",
@@ -440,7 +434,7 @@ std::vector<Leaf> member_leaves(const std::string& dir, const VerifyOptions& opt
       if (certs.empty() || certs.front().is_ca()) continue;
       if (std::any_of(leaves.begin(), leaves.end(), [&](const Leaf& l) { return norm(l.cert_path) == norm(f); })) continue;
       std::string role = guess_role(f, certs.front());
-      Leaf l{f, key_path_for(f), {}, opt.addresses};
+      Leaf l{f, key_path_for_cert(f), {}, opt.addresses};
       if (role == "server+peer") l.roles = {"server", "peer"};
       else if (role == "leaf") l.roles = {"client"};
       else l.roles = {role};
@@ -495,7 +489,7 @@ VerifyReport verify_path(const std::string& path, const VerifyOptions& opt) {
     for (const auto& e : fs::directory_iterator(path + "/clients", ec)) {
       std::string name = e.path().filename().string();
       if (name.front() == '.' || !(name.ends_with(".pem") || name.ends_with(".crt")) || name.ends_with("-key.pem")) continue;
-      leaves.push_back(Leaf{e.path().string(), key_path_for(e.path().string()), {"client"}, {}});
+      leaves.push_back(Leaf{e.path().string(), key_path_for_cert(e.path().string()), {"client"}, {}});
     }
   std::sort(leaves.begin(), leaves.end(), [](auto& a, auto& b) { return a.cert_path < b.cert_path; });
 

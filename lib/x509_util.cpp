@@ -29,15 +29,6 @@ void add_rdn(X509_NAME* name, int nid, const std::vector<std::string>& values) {
   }
 }
 
-std::string utf8(const ASN1_STRING* s) {
-  unsigned char* out = nullptr;
-  int n = ASN1_STRING_to_UTF8(&out, s);
-  if (n < 0) return {};
-  std::string r(reinterpret_cast<char*>(out), static_cast<size_t>(n));
-  OPENSSL_free(out);
-  return r;
-}
-
 std::string oid_text(const ASN1_OBJECT* obj) {
   char buf[128];
   int n = OBJ_obj2txt(buf, sizeof buf, obj, 1);
@@ -137,6 +128,18 @@ Sans decode_sans(const GENERAL_NAMES* names) {
 
 ossl::Ext make_ext(int nid, bool critical, void* value) {
   return ossl::check<ossl::Ext>(X509V3_EXT_i2d(nid, critical ? 1 : 0, value), "encoding an extension");
+}
+
+std::string utf8(const ASN1_STRING* s) {
+  unsigned char* out = nullptr;
+  int n = ASN1_STRING_to_UTF8(&out, s);
+  if (n < 0) {
+    ERR_clear_error();
+    return {};
+  }
+  std::string r(reinterpret_cast<char*>(out), static_cast<size_t>(n));
+  OPENSSL_free(out);
+  return r;
 }
 
 std::string to_hex(const unsigned char* p, size_t n, char sep) {

@@ -26,4 +26,7 @@ ossl::Ext make_ext(int nid, bool critical, void* value);
 
 std::string to_hex(const unsigned char* p, size_t n, char sep = ':');
 
+// An ASN.1 string as UTF-8 ("" when it cannot be converted).
+std::string utf8(const ASN1_STRING* s);
+
 }  // namespace etcd_pki::detail

@@ -38,6 +38,10 @@ struct OutputFile {
 // The files of a bundle: DIR/BASE.pem, DIR/BASE-key.pem, DIR/BASE.csr (those present).
 std::vector<OutputFile> bundle_files(const Bundle& bundle, const std::string& dir, const std::string& base);
 
+// The key next to a certificate, by the naming of cfssl and kubeadm: NAME.pem -> NAME-key.pem,
+// NAME.crt -> NAME.key.
+std::string key_path_for_cert(const std::string& cert_path);
+
 // Writes every file or none. Each goes to a temp file in its folder, created with O_EXCL and
 // its final mode (a key is never readable by others, not even briefly), written and fsynced;
 // then all are renamed into place and the folders fsynced. Without `overwrite`, an existing

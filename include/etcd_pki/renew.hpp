@@ -15,9 +15,6 @@ struct RenewTarget {
   std::string cert_path, key_path;
 };
 
-// The key next to a certificate: NAME.pem -> NAME-key.pem, NAME.crt -> NAME.key.
-std::string key_path_for_cert(const std::string& cert_path);
-
 // Every leaf pair under a cluster output folder (member folders and clients/) or a member folder:
 // certificates that are not CAs and have their key next to them. Sorted by path.
 std::vector<RenewTarget> find_renew_targets(const std::string& dir);

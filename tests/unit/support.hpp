@@ -224,4 +224,50 @@ class TempDir {
   std::string path_;
 };
 
+// Whole files in and out (binary).
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in.good());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Writes a file, making missing folders (an existing file is rewritten in place and keeps its mode).
+inline void spit(const std::string& path, const std::string& data) {
+  if (auto parent = std::filesystem::path(path).parent_path(); !parent.empty()) std::filesystem::create_directories(parent);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  REQUIRE(out.good());
+  out << data;
+  out.close();
+  REQUIRE(out.good());
+}
+
+inline Certificate cert_at(const std::string& path) { return Certificate::from_pem(slurp(path), path); }
+inline KeyPair key_at(const std::string& path) { return KeyPair::from_pem(slurp(path), path); }
+
+// The seed topology: three members on 10.20.13.10-12 and client "root", built by build_cluster at fixed_now().
+struct SeedPki {
+  TempDir tmp;
+  std::string out;
+  explicit SeedPki(Layout layout = Layout::cfssl) : out(tmp / "pki") {
+    ClusterSpec s;
+    for (int i = 1; i <= 3; ++i) {
+      MemberSpec m;
+      m.name = "etcd-" + std::to_string(i);
+      m.ips = {"10.20.13." + std::to_string(9 + i)};
+      s.members.push_back(m);
+    }
+    s.clients = {{"root", "root"}};
+    ClusterOptions o;
+    o.out_dir = out;
+    o.now = fixed_now();
+    o.layout = layout;
+    build_cluster(s, o);
+  }
+  std::string operator/(const std::string& rel) const { return out + "/" + rel; }
+  std::string ca_path() const { return out + "/ca/ca.pem"; }
+  Signer signer() const { return Signer(cert_at(out + "/ca/ca.pem"), key_at(out + "/ca/ca-key.pem")); }
+};
+
 }  // namespace test

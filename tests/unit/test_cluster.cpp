@@ -25,6 +25,10 @@ using namespace etcd_pki;
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
 
+using test::cert_at;
+using test::slurp;
+using test::spit;
+
 namespace {
 
 std::string errc_name(Errc c) { return to_string(c); }
@@ -48,19 +52,7 @@ class ClusterTempDir {
   std::string path_;
 };
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
-void spit(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  REQUIRE(out.good());
-  out << data;
-}
 
 // Every file under dir (relative path -> content), and every entry's permission bits.
 std::map<std::string, std::string> snapshot(const std::string& dir) {
@@ -87,7 +79,6 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
   return v;
 }
 
-Certificate cert_at(const std::string& path) { return Certificate::from_pem(slurp(path), path); }
 
 bool signed_by(const Certificate& leaf, const Certificate& ca) {
   KeyPair pub = ca.public_key();

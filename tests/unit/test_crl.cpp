@@ -18,13 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // A leaf issued by the shared root at the fixed clock (each with its own random serial).
 Certificate issue_leaf(const std::string& cn, std::vector<std::string> hosts = {},

@@ -14,12 +14,6 @@ namespace {
 
 constexpr int64_t kDay = 86400;
 
-void spit(const std::string& path, const std::string& data) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  REQUIRE(out.good());
-  out << data;
-}
 
 // A leaf from the shared root at the fixed clock: notBefore = 12:29:00, notAfter = that + expiry.
 Certificate leaf(const std::string& cn, std::vector<std::string> usages, Seconds expiry = Seconds(8760 * 3600)) {

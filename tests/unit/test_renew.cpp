@@ -30,26 +30,10 @@ constexpr Seconds kYear{8760LL * 3600};
 constexpr Seconds kDay{24 * 3600};
 const std::vector<std::string> kServerPeer{"digital signature", "server auth", "client auth"};
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
-void spit(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  REQUIRE(out.good());
-  out << data;
-  out.close();
-  REQUIRE(out.good());
-}
 
 unsigned mode_of(const std::string& path) { return static_cast<unsigned>(fs::status(path).permissions()) & 0777u; }
 
-Certificate cert_at(const std::string& path) { return Certificate::from_pem(slurp(path), path); }
-KeyPair key_at(const std::string& path) { return KeyPair::from_pem(slurp(path), path); }
 
 std::string sha256_hex(const std::string& data) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -82,29 +66,7 @@ bool any_store(const std::string& dir) {
   return false;
 }
 
-// Three members on 10.x IPs and one client, built at kNow.
-struct Pki {
-  TempDir tmp;
-  std::string out;
-  explicit Pki(Layout layout = Layout::cfssl) : out(tmp / "pki") {
-    ClusterSpec s;
-    for (int i = 1; i <= 3; ++i) {
-      MemberSpec m;
-      m.name = "etcd-" + std::to_string(i);
-      m.ips = {"10.20.13." + std::to_string(9 + i)};
-      s.members.push_back(m);
-    }
-    s.clients = {{"root", "root"}};
-    ClusterOptions o;
-    o.out_dir = out;
-    o.now = kNow;
-    o.layout = layout;
-    build_cluster(s, o);
-  }
-  std::string operator/(const std::string& rel) const { return out + "/" + rel; }
-  std::string ca_path() const { return out + "/ca/ca.pem"; }
-  Signer signer() const { return Signer(cert_at(out + "/ca/ca.pem"), key_at(out + "/ca/ca-key.pem")); }
-};
+using Pki = SeedPki;
 
 const std::vector<std::string> kLeaves{"clients/root.pem", "etcd-1/peer.pem", "etcd-1/server.pem", "etcd-2/peer.pem",
                                        "etcd-2/server.pem", "etcd-3/peer.pem", "etcd-3/server.pem"};

@@ -27,22 +27,6 @@ const TimePoint kNotAfter = at("2026-03-10T12:29:00Z");    // + 8760h
 constexpr Seconds kYear{8760LL * 3600};
 constexpr Seconds kDay{24 * 3600};
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Rewrites a file in place (its mode is kept).
-void spit(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  REQUIRE(out.good());
-  out << data;
-  out.close();
-  REQUIRE(out.good());
-}
 
 void replace_text(const std::string& path, const std::string& from, const std::string& to) {
   std::string text = slurp(path);
@@ -52,8 +36,6 @@ void replace_text(const std::string& path, const std::string& from, const std::s
   spit(path, text);
 }
 
-Certificate cert_at(const std::string& path) { return Certificate::from_pem(slurp(path), path); }
-KeyPair key_at(const std::string& path) { return KeyPair::from_pem(slurp(path), path); }
 
 VerifyOptions at_clock(TimePoint now = kNow) {
   VerifyOptions o;
@@ -66,28 +48,7 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
   return v;
 }
 
-// The seed topology of test_cluster.cpp: three members on 10.x IPs and one client, built at kNow.
-struct Pki {
-  TempDir tmp;
-  std::string out;
-  explicit Pki(Layout layout = Layout::cfssl) : out(tmp / "pki") {
-    ClusterSpec s;
-    for (int i = 1; i <= 3; ++i) {
-      MemberSpec m;
-      m.name = "etcd-" + std::to_string(i);
-      m.ips = {"10.20.13." + std::to_string(9 + i)};
-      s.members.push_back(m);
-    }
-    s.clients = {{"root", "root"}};
-    ClusterOptions o;
-    o.out_dir = out;
-    o.now = kNow;
-    o.layout = layout;
-    build_cluster(s, o);
-  }
-  std::string operator/(const std::string& rel) const { return out + "/" + rel; }
-  Signer signer() const { return Signer(cert_at(out + "/ca/ca.pem"), key_at(out + "/ca/ca-key.pem")); }
-};
+using Pki = SeedPki;
 
 // Re-issues the certificate at `cert_path` for its own key (same subject and SANs unless `hosts`)
 // under a profile with `usages`, signed by `signer` at `now`, and writes it (plus `append`) back.
