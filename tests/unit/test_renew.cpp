@@ -365,7 +365,8 @@ TEST_CASE("renew: a revoked certificate is not renewed", "[renew]") {
   CHECK(slurp(victim_path) == victim_pem);
   CHECK(slurp(pki / "etcd-2/peer-key.pem") == victim_key);
   CHECK_FALSE(fs::is_symlink(victim_path));
-  const IndexEntry* e = CaIndex::load(CaIndex::path_for(pki.ca_path())).find(normalize_serial_hex(victim.serial_hex()));
+  const CaIndex index = CaIndex::load(CaIndex::path_for(pki.ca_path()));
+  const IndexEntry* e = index.find(normalize_serial_hex(victim.serial_hex()));
   REQUIRE(e != nullptr);
   CHECK(e->status == 'R');
 }
