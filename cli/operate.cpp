@@ -146,7 +146,7 @@ int revoke(const RevokeArgs& a) {
         print_warnings({"serial " + serial + " is not in " + index_path + " (issued by another tool?); revoking it anyway"});
     }
   }
-  TimePoint now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  TimePoint now = now_or(std::nullopt);
   bool changed = false;
   update_ca_index(index_path, [&](CaIndex& index) { changed = index.revoke(serial, now, reason, cert); });
   if (!changed) print_warnings({"serial " + serial + " was already revoked"});

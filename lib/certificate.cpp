@@ -6,13 +6,7 @@
 
 namespace etcd_pki {
 
-namespace {
-TimePoint to_time_point(const ASN1_TIME* t) {
-  struct tm tm {};
-  if (ASN1_TIME_to_tm(t, &tm) != 1) throw_openssl(Errc::crypto, "invalid certificate time");
-  return TimePoint(std::chrono::seconds(timegm(&tm)));
-}
-}  // namespace
+using detail::to_time_point;
 
 Certificate Certificate::from_pem(std::string_view pem, const std::string& source, Errc category) {
   ossl::ClearErrors clear;
@@ -68,14 +62,7 @@ Subject Certificate::subject() const { return detail::decode_subject(X509_get_su
 std::string Certificate::subject_string() const { return detail::subject_string(X509_get_subject_name(x509_.get())); }
 std::string Certificate::issuer_string() const { return detail::subject_string(X509_get_issuer_name(x509_.get())); }
 
-std::string Certificate::serial_hex() const {
-  ossl::Bignum bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(x509_.get()), nullptr));
-  if (!bn) throw_openssl(Errc::crypto, "reading the serial");
-  char* hex = BN_bn2hex(bn.get());
-  std::string out = hex ? hex : "";
-  OPENSSL_free(hex);
-  return out;
-}
+std::string Certificate::serial_hex() const { return detail::integer_hex(X509_get0_serialNumber(x509_.get())); }
 
 Sans Certificate::sans() const {
   ossl::GeneralNames names(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x509_.get(), NID_subject_alt_name, nullptr, nullptr)));

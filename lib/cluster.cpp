@@ -323,20 +323,13 @@ std::string stale_reason(const Artifact& a, const Signer& signer, TimePoint now,
   }
 }
 
-std::string sha256_hex(const std::string& data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
-  return detail::to_hex(md, n, '\0');
-}
-
 std::string manifest_header(const std::string& member, const std::string& install) {
   return "# " + member + ": files to copy to " + install + "/ on the member's host (etcd-pki)\n";
 }
 
 // "REL  sha256:HEX[  subject: ...  sans: ...  expires: ...]\n"
 std::string manifest_line(const std::string& rel, const std::string& data) {
-  std::string line = rel + "  sha256:" + sha256_hex(data);
+  std::string line = rel + "  sha256:" + detail::sha256_hex(data, '\0');
   if ((rel.ends_with(".pem") && !rel.ends_with("-key.pem")) || rel.ends_with(".crt")) {
     Certificate c = Certificate::from_pem(data, rel);
     line += "  subject: " + c.subject_string();
@@ -365,7 +358,7 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   Paths paths{opt.layout, opt.out_dir.empty() ? "." : opt.out_dir, opt.install_dir};
   if (paths.install.empty()) paths.install = opt.layout == Layout::kubeadm ? "/etc/kubernetes/pki" : "/etc/etcd/pki";
   while (paths.install.size() > 1 && paths.install.back() == '/') paths.install.pop_back();
-  TimePoint now = opt.now ? *opt.now : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  TimePoint now = now_or(opt.now);
   std::vector<OutputFile> files;
 
   // 1. The CA: an existing one from the spec, the one already in out/ca, or a new one.

@@ -46,20 +46,9 @@ std::string strip_zeros(std::string hex) {
   return i == std::string::npos ? "0" : hex.substr(i);
 }
 
-std::string asn1_int_hex(const ASN1_INTEGER* i) {
-  ossl::Bignum bn(ASN1_INTEGER_to_BN(i, nullptr));
-  if (!bn) throw_openssl(Errc::crypto, "reading a serial");
-  char* hex = BN_bn2hex(bn.get());
-  std::string out = hex ? hex : "0";
-  OPENSSL_free(hex);
-  return strip_zeros(out);
-}
+std::string asn1_int_hex(const ASN1_INTEGER* i) { return strip_zeros(detail::integer_hex(i)); }
 
-TimePoint asn1_time(const ASN1_TIME* t) {
-  struct tm tm {};
-  if (!t || ASN1_TIME_to_tm(t, &tm) != 1) throw_openssl(Errc::input, "invalid time");
-  return TimePoint(std::chrono::seconds(timegm(&tm)));
-}
+TimePoint asn1_time(const ASN1_TIME* t) { return detail::to_time_point(t, Errc::input); }
 
 ossl::Asn1Time to_asn1(TimePoint t) {
   return ossl::check<ossl::Asn1Time>(ASN1_TIME_set(nullptr, t.time_since_epoch().count()), "ASN1_TIME_set");
@@ -311,7 +300,7 @@ void record_issued(const std::string& ca_cert_path, const std::vector<Certificat
 Crl Crl::make(const Signer& signer, const CaIndex& index, const CrlOptions& options) {
   ossl::ClearErrors clear;
   if (options.next_update.count() <= 0) throw Error(Errc::usage, "the next update must be in the future", "", "--next-update");
-  TimePoint now = options.now ? *options.now : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  TimePoint now = now_or(options.now);
   const Certificate& ca = signer.ca_certificate();
   if (auto kuse = ca.key_usage(); kuse && !(*kuse & ku::crl_sign))
     throw Error(Errc::ca, "the CA certificate's key usage lacks \"crl sign\": it cannot sign a CRL");
@@ -453,7 +442,7 @@ Crl write_crl(const Signer& signer, const std::string& ca_cert_path, const CrlOp
   CrlPaths paths = CrlPaths::for_ca(ca_cert_path);
   CrlOptions opt = options;
   if (!opt.number) {
-    int64_t n = (opt.now ? *opt.now : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())).time_since_epoch().count();
+    int64_t n = now_or(opt.now).time_since_epoch().count();
     std::error_code ec;
     if (std::filesystem::exists(paths.der, ec)) {
       try {  // an unreadable previous CRL is replaced; its number cannot be known

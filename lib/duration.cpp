@@ -141,6 +141,10 @@ std::string format_rfc3339(TimePoint t) {
   return buf;
 }
 
+TimePoint now_or(const std::optional<TimePoint>& fixed) {
+  return fixed ? *fixed : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
 std::string format_span(Seconds d) {
   long long s = d.count() < 0 ? -d.count() : d.count();
   long long days = s / 86400, hours = s % 86400 / 3600, minutes = s % 3600 / 60, secs = s % 60;

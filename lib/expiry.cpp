@@ -59,7 +59,7 @@ std::string issuer_cn(const std::string& issuer) {
 
 ExpiryReport scan_expiry(const std::vector<std::string>& paths, Seconds within, std::optional<TimePoint> now, Seconds crl_within) {
   ExpiryReport report;
-  report.now = now ? *now : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  report.now = now_or(now);
   report.within = within;
   report.crl_within = crl_within;
   std::vector<std::string> files;

@@ -60,13 +60,7 @@ std::string serial_colon(const std::string& hex) {  // "1A2B3" -> "01:A2:B3"
   return out;
 }
 
-std::string pubkey_fingerprint(const KeyPair& key) {
-  std::string der = key.public_key_der();
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  ossl::check(EVP_Digest(der.data(), der.size(), md, &n, EVP_sha256(), nullptr), "EVP_Digest");
-  return detail::to_hex(md, n);
-}
+std::string pubkey_fingerprint(const KeyPair& key) { return detail::sha256_hex(key.public_key_der()); }
 
 std::string key_description(const KeyPair& key) {
   try {
@@ -151,11 +145,11 @@ InspectedItem describe_certificate(const Certificate& cert, const std::string& f
     j["signed_by_ca"] = ok;
   }
   if (opt.crl) {
-    std::string serial = cert.serial_hex();
+    std::string serial = normalize_serial_hex(cert.serial_hex());
     std::string status = "no";
     j["revoked"] = false;
     for (const auto& r : opt.crl->revoked())
-      if (r.serial == normalize_serial_hex(serial)) {
+      if (r.serial == serial) {
         status = "REVOKED on " + format_rfc3339(r.revoked_at) + (r.reason ? std::string(", ") + to_string(*r.reason) : "");
         j["revoked"] = true;
         j["revoked_at"] = format_rfc3339(r.revoked_at);
@@ -285,7 +279,7 @@ std::string signature_algorithm_name(const Certificate& cert) {
 
 std::vector<InspectedItem> inspect_data(const std::string& data, const std::string& file, const InspectOptions& opt) {
   ossl::ClearErrors clear;
-  TimePoint now = opt.now ? *opt.now : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  TimePoint now = now_or(opt.now);
   std::vector<InspectedItem> items;
   if (data.find("-----BEGIN ") != std::string::npos) {
     auto bio = ossl::mem_bio(data);

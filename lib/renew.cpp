@@ -59,7 +59,7 @@ struct Job {
 RenewResult renew(const std::vector<RenewTarget>& targets, const Signer& signer, const std::string& ca_cert_path,
                   const RenewOptions& opt) {
   RenewResult result;
-  TimePoint now = opt.now ? *opt.now : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  TimePoint now = now_or(opt.now);
   const Certificate& ca = signer.ca_certificate();
   if (ca.not_after() <= now) throw Error(Errc::ca, "the CA certificate expired on " + format_rfc3339(ca.not_after()) + "; a new CA is needed", ca_cert_path);
 

@@ -11,11 +11,6 @@ namespace etcd_pki {
 
 namespace {
 
-TimePoint clock_now(const SignOptions& o) {
-  if (o.now) return *o.now;
-  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-}
-
 // Nearest minute, half rounding up (Go's Time.Round).
 TimePoint round_minute(TimePoint t) {
   return std::chrono::floor<std::chrono::minutes>(t + std::chrono::seconds(30));
@@ -91,7 +86,7 @@ CertificatePlan plan_certificate(const Csr& csr, const Profile& profile, const I
                             "etcdctl will reject it; add the member's names and IPs");
 
   // Validity.
-  TimePoint now = clock_now(options);
+  TimePoint now = now_or(options.now);
   plan.not_before = profile.not_before ? *profile.not_before
                                        : round_minute(now) - profile.backdate.value_or(std::chrono::minutes(5));
   plan.not_after = profile.not_after ? *profile.not_after : plan.not_before + profile.expiry;
@@ -241,7 +236,7 @@ Signer::Signer(Certificate ca, KeyPair ca_key, std::string ca_source, std::strin
 }
 
 Issued Signer::sign(const Csr& csr, const Profile& profile, const SignOptions& options) const {
-  TimePoint now = clock_now(options);
+  TimePoint now = now_or(options.now);
   if (ca_.not_after() <= now)
     throw Error(Errc::ca, "the CA certificate expired on " + format_rfc3339(ca_.not_after()), ca_source_);
   IssuerInfo issuer{ca_.not_after(), ca_.path_len(), false};

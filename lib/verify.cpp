@@ -151,6 +151,7 @@ struct Leaf {
   std::string cert_path, key_path;
   std::set<std::string> roles;         // "server", "peer", "client"
   std::vector<std::string> addresses;  // the cert must cover these
+  std::vector<Certificate> certs;      // the file's certificates, when already read to find the leaf
 };
 
 struct Checker {
@@ -159,6 +160,7 @@ struct Checker {
   TimePoint now;
   std::vector<Certificate> ca_certs;  // trusted roots and intermediates
   std::optional<Crl> crl;
+  std::set<std::string> revoked_serials;  // of `crl`, read once
   std::string base;  // shown paths are relative to it
 
   std::string show(const std::string& p) const {
@@ -276,13 +278,13 @@ struct Checker {
   void check_leaf(const Leaf& leaf) {
     const std::string& file = leaf.cert_path;
     report.checked.push_back(show(file));
-    std::vector<Certificate> certs;
-    try {
-      certs = Certificate::all_from_pem(read_text_file(file, Errc::input), file);
-    } catch (const Error& e) {
-      add(Severity::error, file, "unreadable", e.message(), "open " + file + ": " + e.message());
-      return;
-    }
+    std::vector<Certificate> certs = leaf.certs;
+    if (certs.empty()) try {
+        certs = Certificate::all_from_pem(read_text_file(file, Errc::input), file);
+      } catch (const Error& e) {
+        add(Severity::error, file, "unreadable", e.message(), "open " + file + ": " + e.message());
+        return;
+      }
     if (certs.empty()) {
       add(Severity::error, file, "unreadable", "no certificate in the file", "tls: failed to find any PEM data in certificate input");
       return;
@@ -351,7 +353,7 @@ struct Checker {
               incompatible);
       }
     }
-    if (crl && crl->is_revoked(cert.serial_hex()))
+    if (revoked_serials.count(normalize_serial_hex(cert.serial_hex())))
       add(Severity::error, file, "revoked", "revoked in " + show(report.crl_file) + " (serial " + cert.serial_hex() + ")",
           "with --client-crl-file/--peer-crl-file the member logs: rejected connection (error \"transport: certificate serial " +
               lower_hex(normalize_serial_hex(cert.serial_hex())) + " revoked\"); etcdctl only says: context deadline exceeded");
@@ -382,7 +384,8 @@ std::vector<Leaf> member_leaves(const std::string& dir, const VerifyOptions& opt
       std::string key = conf[std::string(section) + ".key-file"];
       std::string ca = conf[std::string(section) + ".trusted-ca-file"];
       if (!ca.empty() && conf_ca.empty()) conf_ca = resolve_in(dir, ca);
-      Leaf l{resolve_in(dir, cert), key.empty() ? key_path_for_cert(resolve_in(dir, cert)) : resolve_in(dir, key), {role}, std::move(addrs)};
+      std::string cert_path = resolve_in(dir, cert);
+      Leaf l{cert_path, key.empty() ? key_path_for_cert(cert_path) : resolve_in(dir, key), {role}, std::move(addrs), {}};
       for (const auto& a : opt.addresses) l.addresses.push_back(a);
       if (!exists(l.cert_path)) {
         ck.add(Severity::error, conf_path, "missing-file", std::string(section) + ".cert-file " + cert + " is not in the folder",
@@ -434,7 +437,7 @@ std::vector<Leaf> member_leaves(const std::string& dir, const VerifyOptions& opt
       if (certs.empty() || certs.front().is_ca()) continue;
       if (std::any_of(leaves.begin(), leaves.end(), [&](const Leaf& l) { return norm(l.cert_path) == norm(f); })) continue;
       std::string role = guess_role(f, certs.front());
-      Leaf l{f, key_path_for_cert(f), {}, opt.addresses};
+      Leaf l{f, key_path_for_cert(f), {}, opt.addresses, certs};
       if (role == "server+peer") l.roles = {"server", "peer"};
       else if (role == "leaf") l.roles = {"client"};
       else l.roles = {role};
@@ -457,7 +460,7 @@ VerifyReport verify_path(const std::string& path, const VerifyOptions& opt) {
   if (!fs::is_directory(path, ec)) throw Error(Errc::usage, "not a folder (give a member bundle folder or a cluster output folder)", path);
   VerifyReport report;
   report.path = path;
-  Checker ck{opt, report, opt.now ? *opt.now : std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()), {}, {}, path};
+  Checker ck{opt, report, now_or(opt.now), {}, {}, {}, path};
 
   // What is it: a cluster output folder (ca/ + member folders) or one member's folder.
   std::string cluster_ca = first_existing({path + "/ca/ca.pem", path + "/ca/ca.crt"});
@@ -489,7 +492,7 @@ VerifyReport verify_path(const std::string& path, const VerifyOptions& opt) {
     for (const auto& e : fs::directory_iterator(path + "/clients", ec)) {
       std::string name = e.path().filename().string();
       if (name.front() == '.' || !(name.ends_with(".pem") || name.ends_with(".crt")) || name.ends_with("-key.pem")) continue;
-      leaves.push_back(Leaf{e.path().string(), key_path_for_cert(e.path().string()), {"client"}, {}});
+      leaves.push_back(Leaf{e.path().string(), key_path_for_cert(e.path().string()), {"client"}, {}, {}});
     }
   std::sort(leaves.begin(), leaves.end(), [](auto& a, auto& b) { return a.cert_path < b.cert_path; });
 
@@ -528,6 +531,7 @@ VerifyReport verify_path(const std::string& path, const VerifyOptions& opt) {
   if (!report.crl_file.empty()) {
     try {
       ck.crl = Crl::from_bytes(read_text_file(report.crl_file, Errc::input), report.crl_file);
+      for (const auto& r : ck.crl->revoked()) ck.revoked_serials.insert(r.serial);
       bool signed_ok = std::any_of(ck.ca_certs.begin(), ck.ca_certs.end(), [&](const Certificate& c) { return ck.crl->signed_by(c); });
       if (!signed_ok)
         ck.add(Severity::error, report.crl_file, "crl-signature", "the CRL is not signed by the trusted CA", "");

@@ -130,6 +130,28 @@ ossl::Ext make_ext(int nid, bool critical, void* value) {
   return ossl::check<ossl::Ext>(X509V3_EXT_i2d(nid, critical ? 1 : 0, value), "encoding an extension");
 }
 
+TimePoint to_time_point(const ASN1_TIME* t, Errc category) {
+  struct tm tm {};
+  if (!t || ASN1_TIME_to_tm(t, &tm) != 1) throw_openssl(category, "invalid time");
+  return TimePoint(std::chrono::seconds(timegm(&tm)));
+}
+
+std::string integer_hex(const ASN1_INTEGER* i) {
+  ossl::Bignum bn(ASN1_INTEGER_to_BN(i, nullptr));
+  if (!bn) throw_openssl(Errc::crypto, "reading an integer");
+  char* hex = BN_bn2hex(bn.get());
+  std::string out = hex ? hex : "0";
+  OPENSSL_free(hex);
+  return out;
+}
+
+std::string sha256_hex(std::string_view data, char sep) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  ossl::check(EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr), "EVP_Digest");
+  return to_hex(md, n, sep);
+}
+
 std::string utf8(const ASN1_STRING* s) {
   unsigned char* out = nullptr;
   int n = ASN1_STRING_to_UTF8(&out, s);

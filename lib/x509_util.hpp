@@ -2,6 +2,7 @@
 // Private: encoding and decoding of subjects, SANs and extensions shared by Csr, Certificate
 // and Signer.
 #include <string>
+#include <string_view>
 
 #include "etcd_pki/hosts.hpp"
 #include "etcd_pki/request.hpp"
@@ -25,6 +26,13 @@ Sans decode_sans(const GENERAL_NAMES* names);
 ossl::Ext make_ext(int nid, bool critical, void* value);
 
 std::string to_hex(const unsigned char* p, size_t n, char sep = ':');
+
+// An ASN.1 time as a TimePoint; an invalid one is an error of `category`.
+TimePoint to_time_point(const ASN1_TIME* t, Errc category = Errc::crypto);
+// An ASN.1 integer as upper-case hex (OpenSSL's BN_bn2hex: whole bytes, "0" for zero).
+std::string integer_hex(const ASN1_INTEGER* i);
+// SHA-256 of `data` in upper-case hex, bytes separated by `sep` ('\0' for none).
+std::string sha256_hex(std::string_view data, char sep = ':');
 
 // An ASN.1 string as UTF-8 ("" when it cannot be converted).
 std::string utf8(const ASN1_STRING* s);

@@ -2,6 +2,7 @@
 // Durations as cfssl writes them: Go's time.ParseDuration ("8760h", "1h30m", "90s"), plus the
 // units "d" (24h) and "y" (365d) as an extension ("365d", "10y").
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,9 @@ Seconds parse_duration(std::string_view text, std::string source = {}, std::stri
 // "2030-01-01T02:00:00+02:00"); fractions of a second are dropped. Errors are Errc::config.
 TimePoint parse_rfc3339(std::string_view text, std::string source = {}, std::string field = {});
 std::string format_rfc3339(TimePoint t);  // "2030-01-01T00:00:00Z"
+
+// The fixed clock when given (tests), else the system time in whole seconds.
+TimePoint now_or(const std::optional<TimePoint>& fixed);
 
 // "8760h", "90m", "1h30m", "45s", "0s": the shortest Go-style spelling.
 std::string format_duration(Seconds d);
