@@ -179,11 +179,13 @@ expect_eq "member list shows three started members" 3 "$(ctl "$ALL_EPS" "$ROOT" 
 for n in 1 3; do
   expect_eq "m$n was not restarted" "${START[$n]}" "${PID_OF[n]}:$(proc_start "${PID_OF[n]}")"
 done
-# The restarted m2 is a starting member again: probes that gave up before it rejoined are allowed
-# there (CLIENT_LEFT, as at start); m1 and m3 stay strict.
-expect_eq "no TLS rejection in m1's log around the m2 restart" "" "$(rejections_since 1 "${OFF[1]}")"
+# A process that stops or starts ends the handshakes it had in flight: its peers then log
+# "rejected connection" with error EOF (seen once in CI on m3: the stopping m2's dial was cut
+# mid-handshake). That is the other side leaving, not a refused certificate, so CLIENT_LEFT is
+# allowed around the restart on all three; every certificate error still counts.
+expect_eq "no TLS rejection in m1's log around the m2 restart" "" "$(rejections_since 1 "${OFF[1]}" "$CLIENT_LEFT")"
 expect_eq "no TLS rejection in the restarted m2's log" "" "$(rejections_since 2 "${OFF[2]}" "$CLIENT_LEFT")"
-expect_eq "no TLS rejection in m3's log around the m2 restart" "" "$(rejections_since 3 "${OFF[3]}")"
+expect_eq "no TLS rejection in m3's log around the m2 restart" "" "$(rejections_since 3 "${OFF[3]}" "$CLIENT_LEFT")"
 
 # ---- 3. revoke bad through the CRL, no restart ---------------------------------------------------
 BAD_SERIAL=$(file_serial "$BAD")  # the current (renewed) certificate
