@@ -2,6 +2,8 @@
 
 #include <openssl/pem.h>
 
+#include <mutex>
+
 #include "x509_util.hpp"
 
 namespace etcd_pki {
@@ -45,6 +47,33 @@ std::vector<Certificate> Certificate::all_from_pem(std::string_view data, const 
     out.push_back(Certificate(ossl::share(std::move(x))));
   }
   return out;
+}
+
+struct Certificate::Parsed {
+  std::once_flag once;
+  ossl::X509Ptr x509;
+};
+
+Certificate detail_certificate_built(X509* x509) {
+  if (!x509 || X509_up_ref(x509) != 1) throw Error(Errc::crypto, "no certificate given");
+  return Certificate(ossl::share(ossl::X509Ptr(x509)), std::make_shared<Certificate::Parsed>());
+}
+
+X509* detail_certificate_fields(const Certificate& c) { return c.x509_.get(); }
+
+X509* Certificate::native_handle() const {
+  if (!parsed_) return x509_.get();
+  std::call_once(parsed_->once, [&] {
+    ossl::ClearErrors clear;
+    unsigned char* der = nullptr;
+    int len = i2d_X509(x509_.get(), &der);
+    if (len <= 0) throw_openssl(Errc::crypto, "encoding the certificate");
+    const unsigned char* p = der;
+    parsed_->x509.reset(d2i_X509(nullptr, &p, len));
+    OPENSSL_free(der);
+    if (!parsed_->x509) throw_openssl(Errc::crypto, "reading the certificate back");
+  });
+  return parsed_->x509.get();
 }
 
 Certificate Certificate::from_native(X509* x509) {
@@ -112,16 +141,16 @@ std::string Certificate::authority_key_id() const {
 }
 
 KeyPair Certificate::public_key() const {
-  EVP_PKEY* pk = X509_get0_pubkey(x509_.get());
+  EVP_PKEY* pk = X509_get0_pubkey(native_handle());
   if (!pk) throw_openssl(Errc::ca, "the certificate's public key cannot be read");
   return KeyPair::from_native(pk);
 }
 
-bool Certificate::self_signed() const { return X509_self_signed(x509_.get(), 0) == 1; }
+bool Certificate::self_signed() const { return X509_self_signed(native_handle(), 0) == 1; }  // compares key types
 
 bool Certificate::signed_by(const Certificate& issuer) const {
   EVP_PKEY* pk = X509_get0_pubkey(issuer.native_handle());
-  bool ok = pk && X509_verify(x509_.get(), pk) == 1;
+  bool ok = pk && X509_verify(x509_.get(), pk) == 1;  // the subject needs no decoded key
   ERR_clear_error();
   return ok;
 }

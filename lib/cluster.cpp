@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "etcd_pki/bundle.hpp"
 #include "etcd_pki/crl.hpp"
@@ -286,6 +287,7 @@ struct Artifact {
   // results
   bool reuse = false;
   std::string cert_pem, key_pem;
+  std::optional<Certificate> cert;  // cert_pem parsed (issued here, or kept)
   std::vector<std::string> warnings;
 };
 
@@ -301,12 +303,13 @@ bool exists(const std::string& p) {
 }
 
 // Why an existing pair cannot be kept ("" when it can).
-std::string stale_reason(const Artifact& a, const Signer& signer, TimePoint now, std::string& cert_pem, std::string& key_pem) {
+std::string stale_reason(Artifact& a, const Signer& signer, TimePoint now) {
   try {
-    cert_pem = read_text_file(a.cert_path);
-    key_pem = read_text_file(a.key_path);
-    Certificate cert = Certificate::from_pem(cert_pem, a.cert_path);
-    KeyPair key = KeyPair::from_pem(key_pem, a.key_path);
+    a.cert_pem = read_text_file(a.cert_path);
+    a.key_pem = read_text_file(a.key_path);
+    Certificate cert = Certificate::from_pem(a.cert_pem, a.cert_path);
+    a.cert = cert;
+    KeyPair key = KeyPair::from_pem(a.key_pem, a.key_path);
     if (!key.same_public_key(cert.public_key())) return "the key does not match the certificate";
     if (!cert.signed_by(signer.ca_certificate())) return "not signed by the cluster CA";
     if (cert.not_after() <= now) return "expired on " + format_rfc3339(cert.not_after());
@@ -327,11 +330,12 @@ std::string manifest_header(const std::string& member, const std::string& instal
   return "# " + member + ": files to copy to " + install + "/ on the member's host (etcd-pki)\n";
 }
 
-// "REL  sha256:HEX[  subject: ...  sans: ...  expires: ...]\n"
-std::string manifest_line(const std::string& rel, const std::string& data) {
+// "REL  sha256:HEX[  subject: ...  sans: ...  expires: ...]\n"; `cert` is `data` already parsed,
+// when the caller has it.
+std::string manifest_line(const std::string& rel, const std::string& data, const Certificate* cert = nullptr) {
   std::string line = rel + "  sha256:" + detail::sha256_hex(data, '\0');
   if ((rel.ends_with(".pem") && !rel.ends_with("-key.pem")) || rel.ends_with(".crt")) {
-    Certificate c = Certificate::from_pem(data, rel);
+    Certificate c = cert ? *cert : Certificate::from_pem(data, rel);
     line += "  subject: " + c.subject_string();
     if (auto s = c.sans(); !s.empty()) line += "  sans: " + s.to_string();
     line += "  expires: " + format_rfc3339(c.not_after());
@@ -430,7 +434,7 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
     for (const char* h : {"localhost", "127.0.0.1", "::1"}) server_hosts.emplace_back(h);
     auto add = [&](const std::string& role, Request req, const Profile* prof) {
       artifacts.push_back(Artifact{m.name + "/" + role, dir + paths.member_rel(role, false), dir + paths.member_rel(role, true),
-                                   std::move(req), prof, false, {}, {}, {}});
+                                   std::move(req), prof, false, {}, {}, {}, {}});
     };
     add("server", make_request(m.name, server_hosts), &server);
     add("peer", make_request(m.name, peer_hosts), &peer);
@@ -441,14 +445,14 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   }
   for (const auto& c : spec.clients)
     artifacts.push_back(Artifact{"clients/" + c.name, paths.client(c.name, false), paths.client(c.name, true),
-                                 make_request(c.cn, {}), &client, false, {}, {}, {}});
+                                 make_request(c.cn, {}), &client, false, {}, {}, {}, {}});
 
   // 3. Keep what is valid and matches; refuse to replace keys without --force; issue the rest.
   std::vector<Artifact*> to_issue;
   for (auto& a : artifacts) {
     bool have_cert = exists(a.cert_path), have_key = exists(a.key_path);
     if (!opt.force && (have_cert || have_key)) {
-      std::string reason = have_cert && have_key ? stale_reason(a, *signer, now, a.cert_pem, a.key_pem)
+      std::string reason = have_cert && have_key ? stale_reason(a, *signer, now)
                                                  : std::string(have_cert ? "its key is missing" : "its certificate is missing");
       if (!reason.empty())
         throw Error(Errc::exists, "exists but cannot be kept: " + reason + "; use --force to re-issue it",
@@ -468,6 +472,7 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
         Bundle b = issue(a.request, *signer, *a.profile, so, a.label);
         a.cert_pem = *b.cert_pem;
         a.key_pem = *b.key_pem;
+        a.cert = std::move(b.certificate);
         a.warnings = std::move(b.warnings);
       },
       opt.progress);
@@ -483,9 +488,10 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   std::string endpoints;
   for (const auto& m : spec.members)
     endpoints += (endpoints.empty() ? "" : ",") + std::string("https://") + m.url_host() + ":" + std::to_string(m.client_port);
-  auto find_artifact = [&](const std::string& label) -> const Artifact& {
-    return *std::find_if(artifacts.begin(), artifacts.end(), [&](auto& a) { return a.label == label; });
-  };
+  std::unordered_map<std::string, const Artifact*> by_label;
+  for (const auto& a : artifacts) by_label.emplace(a.label, &a);
+  const Certificate ca_cert = signer->ca_certificate();
+  const std::string initial_cluster = yaml_quote(spec.initial_cluster());
   for (const auto& m : spec.members) {
     std::string dir = paths.out + "/" + m.name + "/";
     std::string inst = paths.install + "/";
@@ -508,7 +514,7 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
                        "initial-advertise-peer-urls: " + yaml_quote(peer_url) + "\n" +
                        "listen-client-urls: " + yaml_quote(listen_client) + "\n" +
                        "advertise-client-urls: " + yaml_quote(client_url) + "\n" +
-                       "initial-cluster: " + yaml_quote(spec.initial_cluster()) + "\n" +
+                       "initial-cluster: " + initial_cluster + "\n" +
                        "initial-cluster-token: " + yaml_quote(spec.cluster_token) + "\n" +
                        "initial-cluster-state: \"new\"\n" + tls("client-transport-security", "server") +
                        tls("peer-transport-security", "peer");
@@ -518,19 +524,25 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
                       "\nETCDCTL_CERT=" + inst + paths.member_rel(ctl_role, false) +
                       "\nETCDCTL_KEY=" + inst + paths.member_rel(ctl_role, true) + "\n";
 
-    std::vector<std::pair<std::string, std::string>> content{{ca_rel, ca_pem}};
+    struct Entry {
+      std::string rel;
+      const std::string* data;
+      const Certificate* cert;
+      bool operator<(const Entry& o) const { return rel < o.rel; }
+    };
+    std::vector<Entry> content{{ca_rel, &ca_pem, &ca_cert}};
     std::vector<std::string> roles{"server", "peer"};
     if (opt.layout == Layout::kubeadm) roles.insert(roles.end(), {"healthcheck-client", "apiserver-etcd-client"});
     for (const auto& role : roles) {
-      const Artifact& a = find_artifact(m.name + "/" + role);
-      content.push_back({paths.member_rel(role, false), a.cert_pem});
-      content.push_back({paths.member_rel(role, true), a.key_pem});
+      const Artifact& a = *by_label.at(m.name + "/" + role);
+      content.push_back({paths.member_rel(role, false), &a.cert_pem, a.cert ? &*a.cert : nullptr});
+      content.push_back({paths.member_rel(role, true), &a.key_pem, nullptr});
     }
-    content.push_back({"etcd.conf.yml", conf});
-    content.push_back({"etcdctl.env", env});
+    content.push_back({"etcd.conf.yml", &conf, nullptr});
+    content.push_back({"etcdctl.env", &env, nullptr});
     std::sort(content.begin(), content.end());
     std::string manifest = manifest_header(m.name, paths.install);
-    for (const auto& [rel, data] : content) manifest += manifest_line(rel, data);
+    for (const auto& e : content) manifest += manifest_line(e.rel, *e.data, e.cert);
     auto derived = [&](const std::string& rel, const std::string& data, mode_t mode) {
       std::string path = dir + rel;
       std::optional<std::string> old;  // unreadable counts as different: it is rewritten
@@ -553,7 +565,7 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   // 6. The CA's issued index (for revoke by serial); the certificates are already in place, so a
   //    failure here is a warning.
   std::vector<Certificate> made;
-  for (const Artifact* a : to_issue) made.push_back(Certificate::from_pem(a->cert_pem, a->cert_path));
+  for (const Artifact* a : to_issue) made.push_back(*a->cert);
   std::string ca_path = spec.ca_cert_file.empty() ? paths.ca_cert() : spec.ca_cert_file;
   try {
     record_issued(ca_path, made);

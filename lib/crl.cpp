@@ -243,14 +243,14 @@ void CaIndex::record_issued(const Certificate& cert) {
   for (auto& e : entries_)
     if (e.serial == serial) {
       e.not_after = cert.not_after();
-      e.subject = oneline_subject(X509_get_subject_name(cert.native_handle()));
+      e.subject = oneline_subject(X509_get_subject_name(detail_certificate_fields(cert)));
       return;
     }
   IndexEntry e;
   e.status = 'V';
   e.not_after = cert.not_after();
   e.serial = serial;
-  e.subject = oneline_subject(X509_get_subject_name(cert.native_handle()));
+  e.subject = oneline_subject(X509_get_subject_name(detail_certificate_fields(cert)));
   entries_.push_back(std::move(e));
 }
 
@@ -267,7 +267,7 @@ bool CaIndex::revoke(const std::string& serial_hex, TimePoint when, RevocationRe
     // Without the certificate the expiry is unknown; OpenSSL needs a time: the far future keeps
     // the serial on every CRL.
     e.not_after = cert ? cert->not_after() : TimePoint(std::chrono::seconds(253402300799LL));  // 9999-12-31
-    e.subject = cert ? oneline_subject(X509_get_subject_name(cert->native_handle())) : "unknown";
+    e.subject = cert ? oneline_subject(X509_get_subject_name(detail_certificate_fields(*cert))) : "unknown";
     entries_.push_back(std::move(e));
     it = entries_.end() - 1;
   }

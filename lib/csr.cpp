@@ -24,7 +24,7 @@ Csr Csr::create(const Subject& subject, const Sans& sans, const KeyPair& key, st
   ossl::check(X509_REQ_set_version(req.get(), 0), "X509_REQ_set_version");
   auto name = detail::encode_subject(subject);
   ossl::check(X509_REQ_set_subject_name(req.get(), name.get()), "X509_REQ_set_subject_name");
-  ossl::check(X509_REQ_set_pubkey(req.get(), key.native_handle()), "X509_REQ_set_pubkey");
+  detail::set_public_key(X509_REQ_get_X509_PUBKEY(req.get()), key.native_handle());
 
   auto exts = ossl::check<ossl::ExtStack>(sk_X509_EXTENSION_new_null(), "sk_X509_EXTENSION_new_null");
   auto push = [&](ossl::Ext ext) {
@@ -47,7 +47,9 @@ Csr Csr::create(const Subject& subject, const Sans& sans, const KeyPair& key, st
   if (sk_X509_EXTENSION_num(exts.get()) > 0)
     ossl::check(X509_REQ_add_extensions(req.get(), exts.get()), "X509_REQ_add_extensions");
   ossl::check(X509_REQ_sign(req.get(), key.native_handle(), detail::signature_digest(key)), "signing the CSR");
-  return Csr(share(std::move(req)));
+  Csr csr(share(std::move(req)));
+  csr.spec_ = key.spec();
+  return csr;
 }
 
 Csr Csr::from_pem(std::string_view pem, const std::string& source) {
@@ -112,6 +114,20 @@ std::optional<CsrBasicConstraints> Csr::basic_constraints() const {
   return out;
 }
 
-KeyPair Csr::public_key() const { return KeyPair::from_native(X509_REQ_get0_pubkey(req_.get())); }
+KeyPair Csr::public_key() const {
+  if (EVP_PKEY* pk = X509_REQ_get0_pubkey(req_.get())) return KeyPair::from_native(pk);
+  // A CSR made by create(): its SubjectPublicKeyInfo was set without decoding (x509_util.hpp).
+  ossl::ClearErrors clear;
+  unsigned char* der = nullptr;
+  int len = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(req_.get()), &der);
+  if (len <= 0) throw_openssl(Errc::csr, "the CSR's public key cannot be encoded");
+  const unsigned char* p = der;
+  ossl::PKey pk(d2i_PUBKEY(nullptr, &p, len));
+  OPENSSL_free(der);
+  if (!pk) throw_openssl(Errc::csr, "the CSR's public key cannot be read");
+  return KeyPair::from_native(pk.get());
+}
+
+KeySpec Csr::key_spec() const { return spec_ ? *spec_ : public_key().spec(); }
 
 }  // namespace etcd_pki

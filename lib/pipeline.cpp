@@ -23,7 +23,7 @@ Bundle make_ca(const Request& request, const SignOptions& options, const std::st
   KeyPair key = KeyPair::generate(request.key);
   Csr csr = Csr::create(request, key);
   Issued issued = attributed(source, [&] { return Signer::self_sign(csr, key, ca_profile_for(request), options); });
-  Bundle b{issued.certificate.to_pem(), csr.to_pem(), key.to_pem(), {}};
+  Bundle b{issued.certificate.to_pem(), csr.to_pem(), key.to_pem(), {}, issued.certificate};
   append(b.warnings, request.warnings, source);
   append(b.warnings, issued.warnings, source);
   return b;
@@ -38,7 +38,7 @@ Bundle issue(const Request& request, const Signer& signer, const Profile& profil
   KeyPair key = KeyPair::generate(req.key);
   Csr csr = Csr::create(req, key);
   Issued issued = attributed(source, [&] { return signer.sign(csr, profile, options); });
-  Bundle b{issued.certificate.to_pem(), csr.to_pem(), key.to_pem(), {}};
+  Bundle b{issued.certificate.to_pem(), csr.to_pem(), key.to_pem(), {}, issued.certificate};
   append(b.warnings, request.warnings, source);
   append(b.warnings, issued.warnings, source);
   return b;
@@ -48,7 +48,7 @@ Bundle sign_csr(const std::string& csr_pem, const Signer& signer, const Profile&
                 const std::string& source) {
   Csr csr = Csr::from_pem(csr_pem, source);
   Issued issued = attributed(source, [&] { return signer.sign(csr, profile, options); });
-  Bundle b{issued.certificate.to_pem(), csr_pem, std::nullopt, {}};
+  Bundle b{issued.certificate.to_pem(), csr_pem, std::nullopt, {}, issued.certificate};
   append(b.warnings, issued.warnings, source);
   return b;
 }

@@ -70,7 +70,7 @@ CertificatePlan plan_certificate(const Csr& csr, const Profile& profile, const I
 
   // Usages.
   plan.usages = profile.usages;
-  KeySpec key = csr.public_key().spec();
+  KeySpec key = csr.key_spec();
   if (key.algo != KeyAlgo::rsa && (plan.usages.key_usage & ku::key_encipherment)) {
     plan.usages.key_usage &= ~ku::key_encipherment;
     if (!profile.builtin)
@@ -142,7 +142,8 @@ ossl::Ext conf_ext(int nid, const std::string& value) {
                                 "encoding extension " + value, Errc::config);
 }
 
-Certificate encode(const CertificatePlan& plan, const KeyPair& subject_key, X509* issuer_cert,
+// `subject_key`: the CSR's SubjectPublicKeyInfo, copied as it is.
+Certificate encode(const CertificatePlan& plan, const X509_PUBKEY* subject_key, X509* issuer_cert,
                    const KeyPair& signing_key) {
   ossl::ClearErrors clear;
   auto x = ossl::check<ossl::X509Ptr>(X509_new(), "X509_new");
@@ -155,7 +156,7 @@ Certificate encode(const CertificatePlan& plan, const KeyPair& subject_key, X509
               "X509_set_issuer_name");
   set_time(X509_getm_notBefore(x.get()), plan.not_before);
   set_time(X509_getm_notAfter(x.get()), plan.not_after);
-  ossl::check(X509_set_pubkey(x.get(), subject_key.native_handle()), "X509_set_pubkey");
+  detail::copy_public_key(X509_get_X509_PUBKEY(x.get()), subject_key);
 
   // Extensions in the order Go's crypto/x509 writes them.
   if (plan.usages.key_usage) {
@@ -216,7 +217,7 @@ Certificate encode(const CertificatePlan& plan, const KeyPair& subject_key, X509
 
   if (X509_sign(x.get(), signing_key.native_handle(), detail::signature_digest(signing_key)) <= 0)
     throw_openssl(Errc::crypto, "signing the certificate");
-  return Certificate::from_native(x.get());
+  return detail_certificate_built(x.get());  // its public key is decoded when first needed
 }
 
 }  // namespace
@@ -246,14 +247,15 @@ Issued Signer::sign(const Csr& csr, const Profile& profile, const SignOptions& o
   if (ca_.not_before() > now)
     plan.warnings.push_back(ca_source_ + ": the CA is not valid before " + format_rfc3339(ca_.not_before()) +
                             " (clock skew?)");
-  return {encode(plan, csr.public_key(), ca_.native_handle(), key_), std::move(plan.warnings)};
+  return {encode(plan, X509_REQ_get_X509_PUBKEY(csr.native_handle()), ca_.native_handle(), key_),
+          std::move(plan.warnings)};
 }
 
 Issued Signer::self_sign(const Csr& csr, const KeyPair& key, const Profile& profile, const SignOptions& options) {
   if (!key.same_public_key(csr.public_key()))
     throw Error(Errc::key, "the key does not match the CSR");
   CertificatePlan plan = plan_certificate(csr, profile, IssuerInfo{std::nullopt, std::nullopt, true}, options);
-  return {encode(plan, key, nullptr, key), std::move(plan.warnings)};
+  return {encode(plan, X509_REQ_get_X509_PUBKEY(csr.native_handle()), nullptr, key), std::move(plan.warnings)};
 }
 
 Profile ca_profile_for(const Request& request) {

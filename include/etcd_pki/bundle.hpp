@@ -17,6 +17,7 @@ namespace etcd_pki {
 struct Bundle {
   std::optional<std::string> cert_pem, csr_pem, key_pem;
   std::vector<std::string> warnings;
+  std::optional<Certificate> certificate;  // cert_pem as an object, when the call made it
 };
 
 // {"cert":"...","csr":"...","key":"..."}: one line, keys sorted, only those present, Go's JSON

@@ -48,11 +48,25 @@ class Certificate {
   bool signed_by(const Certificate& issuer) const;  // the signature verifies with issuer's public key
   std::string sha256_fingerprint() const;  // "AB:CD:..."
 
-  X509* native_handle() const { return x509_.get(); }
+  // The OpenSSL certificate. For one the Signer has just made, this is the certificate read back
+  // from its DER on the first call (once, thread-safe): OpenSSL 3.0 decodes the public key only
+  // when parsing, and that decode costs more than making a P-256 key, so it is done only when
+  // something needs it.
+  X509* native_handle() const;
 
  private:
-  explicit Certificate(std::shared_ptr<X509> x) : x509_(std::move(x)) {}
-  std::shared_ptr<X509> x509_;
+  struct Parsed;
+  friend Certificate detail_certificate_built(X509* x509);
+  friend X509* detail_certificate_fields(const Certificate& c);
+  explicit Certificate(std::shared_ptr<X509> x, std::shared_ptr<Parsed> p = nullptr)
+      : x509_(std::move(x)), parsed_(std::move(p)) {}
+  std::shared_ptr<X509> x509_;      // for the fields
+  std::shared_ptr<Parsed> parsed_;  // set when x509_ was built in memory and not parsed
 };
+
+// Private (signer): a certificate built in memory, taking a new reference.
+Certificate detail_certificate_built(X509* x509);
+// Private: the X509 to read fields from (subject, serial...) without reading it back first.
+X509* detail_certificate_fields(const Certificate& c);
 
 }  // namespace etcd_pki

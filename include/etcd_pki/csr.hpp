@@ -39,12 +39,17 @@ class Csr {
   Sans sans() const;
   std::optional<CsrBasicConstraints> basic_constraints() const;
   KeyPair public_key() const;  // a public-only KeyPair
+  // The public key's type and size (known without decoding the key for a CSR made by create()).
+  KeySpec key_spec() const;
 
+  // For a CSR made by create(), X509_REQ_get0_pubkey(native_handle()) is NULL: the public key is
+  // set from the key's parameters without OpenSSL 3.0's costly decode; use public_key().
   X509_REQ* native_handle() const { return req_.get(); }
 
  private:
   explicit Csr(std::shared_ptr<X509_REQ> r) : req_(std::move(r)) {}
   std::shared_ptr<X509_REQ> req_;
+  std::optional<KeySpec> spec_;
 };
 
 }  // namespace etcd_pki

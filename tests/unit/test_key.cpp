@@ -330,3 +330,67 @@ TEST_CASE("KeyPair::from_native shares the OpenSSL key", "[key]") {
   Error e = catch_error([] { KeyPair::from_native(nullptr); });
   CHECK(e.category() == Errc::key);
 }
+
+namespace {
+std::string spki_der(X509_PUBKEY* pub) {
+  unsigned char* der = nullptr;
+  int len = i2d_X509_PUBKEY(pub, &der);
+  REQUIRE(len > 0);
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("Generated RSA keys pass OpenSSL's full key check (primes, CRT values, sizes)", "[key][rsa]") {
+  // 2048 and an odd size: p gets the extra bit, n must still have exactly the requested bits.
+  for (int bits : {2048, 2049}) {
+    INFO(bits);
+    KeyPair k = KeyPair::generate({KeyAlgo::rsa, bits});
+    CHECK(EVP_PKEY_get_bits(k.native_handle()) == bits);
+    std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
+        EVP_PKEY_CTX_new_from_pkey(nullptr, k.native_handle(), nullptr), EVP_PKEY_CTX_free);
+    REQUIRE(ctx);
+    CHECK(EVP_PKEY_check(ctx.get()) == 1);  // p, q prime; n = pq; d, dP, dQ, qInv consistent
+    CHECK(EVP_PKEY_pairwise_check(ctx.get()) == 1);
+    BIGNUM *p = nullptr, *q = nullptr, *e = nullptr;
+    REQUIRE(EVP_PKEY_get_bn_param(k.native_handle(), OSSL_PKEY_PARAM_RSA_FACTOR1, &p) == 1);
+    REQUIRE(EVP_PKEY_get_bn_param(k.native_handle(), OSSL_PKEY_PARAM_RSA_FACTOR2, &q) == 1);
+    REQUIRE(EVP_PKEY_get_bn_param(k.native_handle(), OSSL_PKEY_PARAM_RSA_E, &e) == 1);
+    CHECK(BN_get_word(e) == 65537);
+    CHECK(BN_num_bits(p) == (bits + 1) / 2);
+    CHECK(BN_num_bits(q) == bits / 2);
+    CHECK(BN_cmp(p, q) > 0);
+    BN_clear_free(p), BN_clear_free(q), BN_free(e);
+    // The PEM round trip keeps it usable.
+    KeyPair back = KeyPair::from_pem(k.to_pem());
+    CHECK(back.same_public_key(k));
+    CHECK(back.spec() == KeySpec{KeyAlgo::rsa, bits});
+  }
+}
+
+TEST_CASE("A CSR's and a certificate's public key are the bytes OpenSSL's encoder writes", "[key][csr]") {
+  // Csr::create and the signer build the SubjectPublicKeyInfo from the key's parameters, not
+  // through OpenSSL's encoder; they must be byte-identical to i2d_PUBKEY for every key type.
+  std::vector<KeyPair> keys{shared_rsa2048(), KeyPair::generate({KeyAlgo::rsa, 3072}), p256(),
+                            KeyPair::generate({KeyAlgo::ecdsa, 384}), KeyPair::generate({KeyAlgo::ecdsa, 521}),
+                            ed25519()};
+  for (const KeyPair& k : keys) {
+    INFO(k.spec().to_string());
+    Request req;
+    req.subject.common_name = "spki";
+    req.hosts = {"spki.example"};
+    Csr csr = Csr::create(req, k);
+    CHECK(spki_der(X509_REQ_get_X509_PUBKEY(csr.native_handle())) == k.public_key_der());
+    CHECK(csr.key_spec() == k.spec());
+    CHECK(csr.public_key().same_public_key(k));
+    // Its signature verifies once read back, as any parser sees it.
+    Csr parsed = Csr::from_pem(csr.to_pem());
+    CHECK(parsed.public_key().same_public_key(k));
+    Certificate cert = shared_root().signer().sign(csr, profile_with({"server auth"}), at_time(fixed_now())).certificate;
+    CHECK(spki_der(X509_get_X509_PUBKEY(cert.native_handle())) == k.public_key_der());
+    CHECK(cert.public_key().same_public_key(k));
+    CHECK(X509_get0_pubkey(cert.native_handle()) != nullptr);
+    CHECK(cert.signed_by(shared_root().cert));
+  }
+}
