@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <string_view>
 #include <nlohmann/json.hpp>
 
 #include "etcd_pki/bundle.hpp"
 #include "etcd_pki/crl.hpp"
 #include "etcd_pki/profile.hpp"
+#include "parallel.hpp"
 
 namespace etcd_pki {
 
@@ -85,10 +87,25 @@ ExpiryReport scan_expiry(const std::vector<std::string>& paths, Seconds within, 
       files.push_back(p);
     }
   }
+  // Read every file, parse each distinct content once (the CA is in every member folder), on all
+  // cores; then list in file order.
+  std::vector<std::string> contents(files.size());
+  std::map<std::string_view, size_t> first_with;  // content -> first file index holding it
+  std::vector<size_t> unique;
+  for (size_t i = 0; i < files.size(); ++i) {
+    contents[i] = read_text_file(files[i], Errc::input);
+    if (first_with.emplace(contents[i], i).second) unique.push_back(i);
+  }
+  std::vector<std::vector<Certificate>> parsed(files.size());
+  detail::parallel_for(unique.size(), 0, [&](size_t k) {
+    size_t i = unique[k];
+    parsed[i] = Certificate::all_from_pem(contents[i], files[i]);
+  });
   std::map<std::string, size_t> by_fingerprint;
-  for (const auto& f : files) {
-    std::string data = read_text_file(f, Errc::input);
-    auto certs = Certificate::all_from_pem(data, f);
+  for (size_t fi = 0; fi < files.size(); ++fi) {
+    const std::string& f = files[fi];
+    const std::string& data = contents[fi];
+    const auto& certs = parsed[first_with.at(data)];
     if (certs.empty()) {
       bool is_crl = fs::path(f).extension() == ".crl" || data.find("-----BEGIN X509 CRL") != std::string::npos;
       if (!is_crl) {

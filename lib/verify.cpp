@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -14,6 +15,7 @@
 #include "etcd_pki/expiry.hpp"
 #include "etcd_pki/profile.hpp"
 #include "ossl.hpp"
+#include "parallel.hpp"
 
 namespace etcd_pki {
 
@@ -160,7 +162,18 @@ struct Checker {
   TimePoint now;
   std::vector<Certificate> ca_certs;  // trusted roots and intermediates
   std::optional<Crl> crl;
-  std::set<std::string> revoked_serials;  // of `crl`, read once
+  std::shared_ptr<std::set<std::string>> revoked_serials = std::make_shared<std::set<std::string>>();  // of `crl`, read once
+  // Certificates by file content: every member folder holds the same ca.pem, parsed once.
+  std::shared_ptr<std::map<std::string, std::vector<Certificate>>> parsed =
+      std::make_shared<std::map<std::string, std::vector<Certificate>>>();
+
+  // Not thread-safe (the cache); used while the folders are listed, before the parallel checks.
+  std::vector<Certificate> certs_in(const std::string& file, Errc category = Errc::input) {
+    std::string data = read_text_file(file, category);
+    auto it = parsed->find(data);
+    if (it == parsed->end()) it = parsed->emplace(data, Certificate::all_from_pem(data, file, category)).first;
+    return it->second;
+  }
   std::string base;  // shown paths are relative to it
 
   std::string show(const std::string& p) const {
@@ -353,7 +366,7 @@ struct Checker {
               incompatible);
       }
     }
-    if (revoked_serials.count(normalize_serial_hex(cert.serial_hex())))
+    if (revoked_serials->count(normalize_serial_hex(cert.serial_hex())))
       add(Severity::error, file, "revoked", "revoked in " + show(report.crl_file) + " (serial " + cert.serial_hex() + ")",
           "with --client-crl-file/--peer-crl-file the member logs: rejected connection (error \"transport: certificate serial " +
               lower_hex(normalize_serial_hex(cert.serial_hex())) + " revoked\"); etcdctl only says: context deadline exceeded");
@@ -430,7 +443,7 @@ std::vector<Leaf> member_leaves(const std::string& dir, const VerifyOptions& opt
       if (seen.count(norm(f))) continue;
       std::vector<Certificate> certs;
       try {
-        certs = Certificate::all_from_pem(read_text_file(f, Errc::input), f);
+        certs = ck.certs_in(f);
       } catch (const Error&) {
         continue;  // not a certificate (a CRL in PEM, a key with another name)
       }
@@ -460,7 +473,8 @@ VerifyReport verify_path(const std::string& path, const VerifyOptions& opt) {
   if (!fs::is_directory(path, ec)) throw Error(Errc::usage, "not a folder (give a member bundle folder or a cluster output folder)", path);
   VerifyReport report;
   report.path = path;
-  Checker ck{opt, report, now_or(opt.now), {}, {}, {}, path};
+  Checker ck{opt, report, now_or(opt.now), {}, {}, std::make_shared<std::set<std::string>>(),
+             std::make_shared<std::map<std::string, std::vector<Certificate>>>(), path};
 
   // What is it: a cluster output folder (ca/ + member folders) or one member's folder.
   std::string cluster_ca = first_existing({path + "/ca/ca.pem", path + "/ca/ca.crt"});
@@ -499,7 +513,7 @@ VerifyReport verify_path(const std::string& path, const VerifyOptions& opt) {
   // The trusted CA.
   report.ca_file = !opt.ca_file.empty() ? opt.ca_file : !cluster_ca.empty() ? cluster_ca : member_ca_files.front().second;
   if (report.ca_file.empty()) throw Error(Errc::usage, "no CA certificate found in the folder (ca.pem, ca/ca.pem, etcd/ca.crt); give --ca", path);
-  ck.ca_certs = Certificate::all_from_pem(read_text_file(report.ca_file, Errc::ca), report.ca_file, Errc::ca);
+  ck.ca_certs = ck.certs_in(report.ca_file, Errc::ca);
   if (ck.ca_certs.empty()) throw Error(Errc::ca, "no certificate in the CA file", report.ca_file);
   for (const auto& c : ck.ca_certs) {
     if (!c.is_ca())
@@ -514,7 +528,7 @@ VerifyReport verify_path(const std::string& path, const VerifyOptions& opt) {
     if (file.empty() || norm(file) == norm(report.ca_file)) continue;
     try {
       std::string theirs;
-      for (const auto& c : Certificate::all_from_pem(read_text_file(file, Errc::ca), file, Errc::ca)) theirs += c.to_pem();
+      for (const auto& c : ck.certs_in(file, Errc::ca)) theirs += c.to_pem();
       if (theirs != ca_pem_set)
         ck.add(Severity::error, file, "ca-mismatch", "this member trusts a different CA than " + ck.show(report.ca_file),
                "x509: certificate signed by unknown authority (its peers log: remote error: tls: bad certificate)");
@@ -531,7 +545,7 @@ VerifyReport verify_path(const std::string& path, const VerifyOptions& opt) {
   if (!report.crl_file.empty()) {
     try {
       ck.crl = Crl::from_bytes(read_text_file(report.crl_file, Errc::input), report.crl_file);
-      for (const auto& r : ck.crl->revoked()) ck.revoked_serials.insert(r.serial);
+      for (const auto& r : ck.crl->revoked()) ck.revoked_serials->insert(r.serial);
       bool signed_ok = std::any_of(ck.ca_certs.begin(), ck.ca_certs.end(), [&](const Certificate& c) { return ck.crl->signed_by(c); });
       if (!signed_ok)
         ck.add(Severity::error, report.crl_file, "crl-signature", "the CRL is not signed by the trusted CA", "");
@@ -546,7 +560,16 @@ VerifyReport verify_path(const std::string& path, const VerifyOptions& opt) {
   }
 
   if (leaves.empty()) ck.add(Severity::warning, path, "no-certificates", "no server, peer or client certificate found", "");
-  for (const auto& l : leaves) ck.check_leaf(l);
+  // The leaves on all cores, each into its own report; merged in order.
+  std::vector<VerifyReport> parts(leaves.size(), VerifyReport{report.path, report.ca_file, report.crl_file, {}, {}});
+  detail::parallel_for(leaves.size(), opt.threads, [&](size_t i) {
+    Checker leaf_ck{opt, parts[i], ck.now, ck.ca_certs, ck.crl, ck.revoked_serials, ck.parsed, ck.base};
+    leaf_ck.check_leaf(leaves[i]);
+  });
+  for (auto& part : parts) {
+    for (auto& c : part.checked) report.checked.push_back(std::move(c));
+    for (auto& f : part.findings) report.findings.push_back(std::move(f));
+  }
   std::stable_sort(report.findings.begin(), report.findings.end(),
                    [](const Finding& a, const Finding& b) { return a.severity > b.severity; });
   return report;

@@ -32,6 +32,7 @@ struct VerifyOptions {
   std::vector<std::string> addresses;  // IPs or names the member's server and peer certs must cover
   Seconds warn_within{30LL * 24 * 3600};
   std::optional<TimePoint> now;
+  unsigned threads = 0;                // certificates are checked on this many threads (0 = all cores)
 };
 
 struct VerifyReport {
