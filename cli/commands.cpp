@@ -65,6 +65,10 @@ SignOptions sign_options(const std::string& hostname, const std::string& crl) {
 
 }  // namespace
 
+Passphrase ca_passphrase(const std::string& file) {
+  return file.empty() ? Passphrase::from_env(kPassphraseEnv) : Passphrase::from_file(file);
+}
+
 void print_warnings(const std::vector<std::string>& warnings) {
   for (const auto& w : warnings) std::cerr << "etcd-pki: warning: " << w << "\n";
 }
@@ -78,10 +82,19 @@ std::string default_base_name(const std::string& input, const std::string& fallb
   return base;
 }
 
-int init_ca(const std::string& csr_json, const OutputArgs& out) {
+namespace {
+// With a passphrase, the new CA key is written encrypted (PKCS#8, AES-256).
+Bundle encrypted_ca(Bundle ca, const Passphrase& passphrase) {
+  if (!passphrase.empty()) ca.key_pem = KeyPair::from_pem(*ca.key_pem).to_pem_encrypted(passphrase);
+  return ca;
+}
+}  // namespace
+
+int init_ca(const std::string& csr_json, const OutputArgs& out, const std::string& passphrase_file) {
+  Passphrase passphrase = ca_passphrase(passphrase_file);
   Request req = csr_json.empty() ? Request::default_ca()
                                  : Request::from_json(read_input(csr_json, Errc::input), source_name(csr_json));
-  deliver(make_ca(req, {}, source_name(csr_json)), out, out.name.empty() ? "ca" : out.name);
+  deliver(encrypted_ca(make_ca(req, {}, source_name(csr_json)), passphrase), out, out.name.empty() ? "ca" : out.name);
   return 0;
 }
 
@@ -89,7 +102,7 @@ int issue(const SignArgs& a) {
   Policy policy = load_policy(a.config);
   const Profile& profile = policy.profile(a.profile);
   Request req = Request::from_json(read_input(a.input, Errc::input), source_name(a.input));
-  Signer signer = load_signer(a.ca, a.ca_key);
+  Signer signer = load_signer(a.ca, a.ca_key, ca_passphrase(a.passphrase_file));
   Bundle b = issue(req, signer, profile, sign_options(a.hostname, a.crl), source_name(a.input));
   deliver(b, a.out, a.out.name.empty() ? default_base_name(a.input, "cert") : a.out.name);
   record(a.ca, *b.cert_pem);
@@ -100,7 +113,7 @@ int sign(const SignArgs& a) {
   Policy policy = load_policy(a.config);
   const Profile& profile = policy.profile(a.profile);
   std::string csr = read_input(a.input, Errc::csr);
-  Signer signer = load_signer(a.ca, a.ca_key);
+  Signer signer = load_signer(a.ca, a.ca_key, ca_passphrase(a.passphrase_file));
   Bundle b = sign_csr(csr, signer, profile, sign_options(a.hostname, a.crl), source_name(a.input));
   if (!a.out.json) b.csr_pem.reset();  // the CSR file is already there
   deliver(b, a.out, a.out.name.empty() ? default_base_name(a.input, "cert") : a.out.name);
@@ -136,6 +149,7 @@ int cluster(const ClusterArgs& a) {
   opt.install_dir = a.install_dir;
   opt.force = a.force;
   opt.threads = a.threads;
+  opt.ca_passphrase = ca_passphrase(a.passphrase_file);
   bool tty = isatty(STDERR_FILENO);
   std::mutex progress_mutex;
   if (tty)
@@ -219,7 +233,7 @@ int version() {
 
 int gencert(const std::vector<std::string>& args) {
   bool initca = false;
-  std::string ca, ca_key, config, profile, hostname, cn, loglevel, crl, remote, label;
+  std::string ca, ca_key, config, profile, hostname, cn, loglevel, crl, remote, label, passphrase_file;
   GoFlags f;
   f.add_bool("initca", &initca, "initialise new CA");
   f.add_string("ca", &ca, "CA used to sign the new certificate");
@@ -229,6 +243,8 @@ int gencert(const std::vector<std::string>& args) {
   f.add_string("hostname", &hostname, "hostname(s) for the cert, comma-separated");
   f.add_string("cn", &cn, "certificate common name (CN)");
   f.add_string("crl", &crl, "CRL URL that overrides the one in the profile");
+  f.add_string("passphrase-file", &passphrase_file,
+               "file whose first line is the CA key's passphrase (else $ETCD_PKI_CA_PASSPHRASE; etcd-pki only)");
   f.add_string("loglevel", &loglevel, "accepted for cfssl compatibility; ignored");
   f.add_string("remote", &remote, "not supported (remote signing)");
   f.add_string("label", &label, "not supported (multiroot signing)");
@@ -256,14 +272,14 @@ int gencert(const std::vector<std::string>& args) {
   if (initca) {
     if (!ca_key.empty()) throw Error(Errc::usage, "-initca with -ca-key (re-using a CA key) is not supported");
     if (!hostname.empty()) print_warnings({"-hostname is ignored with -initca (as by cfssl)"});
-      deliver(make_ca(req, {}, source_name(input)), out, "");
+    deliver(encrypted_ca(make_ca(req, {}, source_name(input)), ca_passphrase(passphrase_file)), out, "");
     return 0;
   }
   if (ca.empty()) throw Error(Errc::ca, "need a CA certificate (provide one with -ca)");
   if (ca_key.empty()) throw Error(Errc::ca, "need a CA key (provide one with -ca-key)");
   if (!policy) policy = Policy::builtin();
   const Profile& prof = policy->profile(profile);
-  Signer signer = load_signer(ca, ca_key);
+  Signer signer = load_signer(ca, ca_key, ca_passphrase(passphrase_file));
   deliver(issue(req, signer, prof, sign_options(hostname, crl), source_name(input)), out, "");
   return 0;
 }

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "etcd_pki/key.hpp"
+
 namespace etcd_pki::cli {
 
 struct OutputArgs {
@@ -16,6 +18,7 @@ struct OutputArgs {
 struct SignArgs {
   std::string input;  // CSR JSON (issue) or CSR PEM (sign); "-" for stdin
   std::string profile, config, ca = "ca.pem", ca_key = "ca-key.pem", hostname, crl;
+  std::string passphrase_file;  // of an encrypted CA key
   OutputArgs out;
 };
 
@@ -24,6 +27,7 @@ struct ClusterArgs {
   std::string initial_cluster;  // --initial-cluster
   std::vector<std::string> clients;
   std::string key_algo, expiry, ca_expiry, layout = "cfssl", install_dir, out_dir = "pki";
+  std::string passphrase_file;  // of an encrypted CA key (existing or new)
   int key_size = 0;
   unsigned threads = 0;
   bool force = false;
@@ -33,6 +37,7 @@ struct ClusterArgs {
 struct CaArgs {
   std::string dir;  // a cluster output folder: its ca/ is the CA
   std::string ca, ca_key;  // default: DIR/ca/ca.pem (or ca.crt) or ./ca.pem, and the key next to it
+  std::string passphrase_file;  // of an encrypted CA key
 };
 struct InspectArgs {
   std::vector<std::string> files;
@@ -70,13 +75,18 @@ int revoke(const RevokeArgs& args);
 int crl(const CaArgs& ca, const std::string& next_update);
 
 int cluster(const ClusterArgs& args);
-int init_ca(const std::string& csr_json, const OutputArgs& out);
+int init_ca(const std::string& csr_json, const OutputArgs& out, const std::string& passphrase_file);
 int issue(const SignArgs& args);
 int sign(const SignArgs& args);
 int print_defaults(const std::string& what);
 int version();
 int gencert(const std::vector<std::string>& args);  // cfssl's flags
 int cfssljson(const std::vector<std::string>& args); // cfssljson's flags
+
+// The CA key's passphrase: the first line of `file` when given, else $ETCD_PKI_CA_PASSPHRASE, else
+// none. Never from the command line itself.
+constexpr const char* kPassphraseEnv = "ETCD_PKI_CA_PASSPHRASE";
+Passphrase ca_passphrase(const std::string& file);
 
 // "etcd-pki: warning: ..." lines on stderr.
 void print_warnings(const std::vector<std::string>& warnings);

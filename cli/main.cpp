@@ -20,6 +20,11 @@ void add_output(CLI::App* cmd, OutputArgs& out, const std::string& name_help) {
   cmd->add_flag("-f,--force", out.force, "Replace existing files (never done without it)");
 }
 
+void add_passphrase(CLI::App* cmd, std::string& file, const char* what = "the encrypted CA key's passphrase") {
+  cmd->add_option("--passphrase-file", file,
+                  std::string("File whose first line is ") + what + " (else $" + kPassphraseEnv + "; never on the command line)");
+}
+
 void add_signing(CLI::App* cmd, SignArgs& a) {
   cmd->add_option("-p,--profile", a.profile, "Signing profile: a name in --config, or built in: server, peer, client, ca")
       ->required();
@@ -28,6 +33,7 @@ void add_signing(CLI::App* cmd, SignArgs& a) {
   cmd->add_option("--ca-key", a.ca_key, "CA private key")->capture_default_str();
   cmd->add_option("-H,--hostname", a.hostname, "Comma-separated SANs that replace the request's hosts");
   cmd->add_option("--crl", a.crl, "CRL distribution point URL (replaces the profile's)");
+  add_passphrase(cmd, a.passphrase_file);
 }
 
 }  // namespace
@@ -43,7 +49,9 @@ int main(int argc, char** argv) {
   auto* init = app.add_subcommand("init-ca", "Create a CA: ca.pem, ca-key.pem, ca.csr");
   init->add_option("csr", ca_csr, "cfssl CSR JSON for the CA (default: CN etcd-ca, ECDSA P-256, 10 years)");
   add_output(init, ca_out, "Base name of the files (default: ca)");
-  init->callback([&] { rc = init_ca(ca_csr, ca_out); });
+  std::string init_passphrase;
+  add_passphrase(init, init_passphrase, "a passphrase to encrypt the CA key with (PKCS#8, AES-256)");
+  init->callback([&] { rc = init_ca(ca_csr, ca_out, init_passphrase); });
 
   SignArgs issue_args;
   auto* iss = app.add_subcommand("issue", "Issue a key and certificate from a CSR JSON: NAME.pem, NAME-key.pem, NAME.csr");
@@ -73,6 +81,7 @@ int main(int argc, char** argv) {
   clu->add_option("--install-dir", cl.install_dir, "Where the member files go on the hosts (default /etc/etcd/pki; kubeadm: /etc/kubernetes/pki)");
   clu->add_option("-j,--threads", cl.threads, "Key generation threads (default: all cores)");
   clu->add_flag("-f,--force", cl.force, "Re-issue everything (new CA, new keys), replacing existing files");
+  add_passphrase(clu, cl.passphrase_file, "the CA key's passphrase: decrypts an existing CA key, encrypts a new one");
   clu->callback([&] { rc = cluster(cl); });
 
   // Day two.
@@ -114,6 +123,7 @@ int main(int argc, char** argv) {
     cmd->add_option("-d,--dir", ca.dir, "A cluster output folder: its ca/ holds the CA");
     cmd->add_option("--ca", ca.ca, "CA certificate (default: DIR/ca/ca.pem, else ./ca.pem)");
     cmd->add_option("--ca-key", ca.ca_key, "CA private key (default: the -key.pem next to the CA certificate)");
+    add_passphrase(cmd, ca.passphrase_file);
   };
   add_ca(ren, ra.ca);
   ren->callback([&] { rc = renew(ra); });

@@ -18,12 +18,12 @@ bool exists(const std::string& p) {
 }
 
 struct CaFiles {
-  std::string cert, key;
+  std::string cert, key, passphrase_file;
 };
 
 // --ca/--ca-key, else the CA of a cluster output folder (DIR/ca), else ./ca.pem and ./ca-key.pem.
 CaFiles ca_files(const CaArgs& a, const std::string& fallback_dir = {}) {
-  CaFiles f{a.ca, a.ca_key};
+  CaFiles f{a.ca, a.ca_key, a.passphrase_file};
   std::string dir = !a.dir.empty() ? a.dir : fallback_dir;
   if (f.cert.empty()) {
     if (!dir.empty() && exists(dir + "/ca/ca.crt") && !exists(dir + "/ca/ca.pem")) f.cert = dir + "/ca/ca.crt";
@@ -34,7 +34,7 @@ CaFiles ca_files(const CaArgs& a, const std::string& fallback_dir = {}) {
   return f;
 }
 
-Signer signer_for(const CaFiles& f) { return load_signer(f.cert, f.key); }
+Signer signer_for(const CaFiles& f) { return load_signer(f.cert, f.key, ca_passphrase(f.passphrase_file)); }
 
 Seconds duration_arg(const std::string& text, const char* flag) {
   Seconds d = parse_duration(text, flag);

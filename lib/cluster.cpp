@@ -369,12 +369,15 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   std::optional<Signer> signer;
   std::string ca_pem;
   if (!spec.ca_cert_file.empty()) {
-    signer.emplace(load_signer(spec.ca_cert_file, spec.ca_key_file));
+    signer.emplace(load_signer(spec.ca_cert_file, spec.ca_key_file, opt.ca_passphrase));
     ca_pem = signer->ca_certificate().to_pem();
   } else if (!opt.force && (exists(paths.ca_cert()) || exists(paths.ca_key()))) {
     try {
-      signer.emplace(load_signer(paths.ca_cert(), paths.ca_key()));
+      signer.emplace(load_signer(paths.ca_cert(), paths.ca_key(), opt.ca_passphrase));
     } catch (const Error& e) {
+      // A missing or wrong passphrase is not a reason to replace the CA.
+      if (e.category() == Errc::key && exists(paths.ca_key()) && KeyPair::is_encrypted_pem(read_text_file(paths.ca_key())))
+        throw;
       throw Error(Errc::exists, std::string("the existing CA cannot be used (") + e.what() + "); use --force to make a new CA",
                   paths.ca_cert());
     }
@@ -404,7 +407,8 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
     signer.emplace(Certificate::from_pem(*ca.cert_pem), KeyPair::from_pem(*ca.key_pem));
     ca_pem = *ca.cert_pem;
     files.push_back({paths.ca_cert(), *ca.cert_pem, 0644});
-    files.push_back({paths.ca_key(), *ca.key_pem, 0600});
+    files.push_back({paths.ca_key(), opt.ca_passphrase.empty() ? *ca.key_pem : signer->ca_key().to_pem_encrypted(opt.ca_passphrase),
+                     0600});
     files.push_back({paths.ca_csr(), *ca.csr_pem, 0644});
     result.issued.push_back("ca");
     for (auto& w : ca.warnings) result.warnings.push_back(w);

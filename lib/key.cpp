@@ -3,9 +3,13 @@
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/rsa.h>
 
+#include <cstdlib>
 #include <cstring>
+
+#include "etcd_pki/bundle.hpp"
 
 #include "internal.hpp"
 #include "ossl.hpp"
@@ -159,7 +163,58 @@ KeyPair KeyPair::from_native(EVP_PKEY* pkey) {
   return KeyPair(share(ossl::PKey(pkey)));
 }
 
-KeyPair KeyPair::from_pem(std::string_view pem, const std::string& source) {
+Passphrase::~Passphrase() {
+  if (!text_.empty()) OPENSSL_cleanse(text_.data(), text_.size());
+}
+
+Passphrase Passphrase::from_file(const std::string& path) {
+  std::string text = read_text_file(path, Errc::usage);
+  Passphrase p(text.substr(0, text.find_first_of("\r\n")));
+  OPENSSL_cleanse(text.data(), text.size());
+  if (p.empty()) throw Error(Errc::usage, "the passphrase file is empty (its first line is the passphrase)", path);
+  return p;
+}
+
+Passphrase Passphrase::from_env(const std::string& name) {
+  const char* value = std::getenv(name.c_str());
+  if (!value) return {};
+  if (!*value) throw Error(Errc::usage, "the environment variable " + name + " is set but empty");
+  return Passphrase(value);
+}
+
+namespace {
+bool encrypted_block(const ossl::PemBlock& block) {
+  return block.label == "ENCRYPTED PRIVATE KEY" || block.header.find("ENCRYPTED") != std::string::npos;
+}
+
+// An "ENCRYPTED PRIVATE KEY" block (PKCS#8 EncryptedPrivateKeyInfo), decrypted.
+EVP_PKEY* decrypt_pkcs8(const ossl::PemBlock& block, const std::string& source, const Passphrase& passphrase) {
+  if (passphrase.empty())
+    throw Error(Errc::key, "the private key is encrypted and no passphrase was given (--passphrase-file FILE or ETCD_PKI_CA_PASSPHRASE)",
+                source);
+  const unsigned char* p = block.der;
+  ossl::X509Sig sig(d2i_X509_SIG(nullptr, &p, block.len));
+  if (!sig) throw_openssl(Errc::key, "cannot parse the ENCRYPTED PRIVATE KEY", source);
+  std::string_view pass = passphrase.view();
+  ossl::P8Info info(PKCS8_decrypt_ex(sig.get(), pass.data(), static_cast<int>(pass.size()), nullptr, nullptr));
+  if (!info) {
+    ERR_clear_error();
+    throw Error(Errc::key, "cannot decrypt the private key: wrong passphrase (or a damaged key)", source);
+  }
+  EVP_PKEY* raw = EVP_PKCS82PKEY_ex(info.get(), nullptr, nullptr);
+  if (!raw) throw_openssl(Errc::key, "cannot parse the decrypted private key", source);
+  return raw;
+}
+}  // namespace
+
+bool KeyPair::is_encrypted_pem(std::string_view pem) {
+  auto bio = ossl::mem_bio(pem);
+  while (auto block = ossl::next_pem_block(bio.get()))
+    if (block->label.ends_with("PRIVATE KEY")) return encrypted_block(*block);
+  return false;
+}
+
+KeyPair KeyPair::from_pem(std::string_view pem, const std::string& source, const Passphrase& passphrase) {
   ossl::ClearErrors clear;
   auto bio = ossl::mem_bio(pem);
   for (;;) {
@@ -167,15 +222,18 @@ KeyPair KeyPair::from_pem(std::string_view pem, const std::string& source) {
     if (!block) throw Error(Errc::key, "no PEM private key found", source);
     const std::string& label = block->label;
     if (label == "EC PARAMETERS") continue;
-    if (label == "ENCRYPTED PRIVATE KEY" || block->header.find("ENCRYPTED") != std::string::npos)
-      throw Error(Errc::key, "private key is encrypted; give an unencrypted key (etcd cannot read encrypted keys either)",
+    if (encrypted_block(*block) && label != "ENCRYPTED PRIVATE KEY")
+      throw Error(Errc::key,
+                  "legacy PEM encryption (Proc-Type: 4,ENCRYPTED) is not supported; convert the key to encrypted PKCS#8: "
+                  "openssl pkcs8 -topk8 -v2 aes-256-cbc -in KEY -out NEW-KEY",
                   source);
     if (label != "PRIVATE KEY" && label != "RSA PRIVATE KEY" && label != "EC PRIVATE KEY" &&
-        label != "Ed25519 PRIVATE KEY")
+        label != "Ed25519 PRIVATE KEY" && label != "ENCRYPTED PRIVATE KEY")
       throw Error(Errc::key, "expected a private key, found a PEM \"" + label + "\" block", source);
     const unsigned char* p = block->der;
     EVP_PKEY* raw = nullptr;
-    if (label == "RSA PRIVATE KEY") raw = d2i_PrivateKey(EVP_PKEY_RSA, nullptr, &p, block->len);
+    if (label == "ENCRYPTED PRIVATE KEY") raw = decrypt_pkcs8(*block, source, passphrase);
+    else if (label == "RSA PRIVATE KEY") raw = d2i_PrivateKey(EVP_PKEY_RSA, nullptr, &p, block->len);
     else if (label == "EC PRIVATE KEY") raw = d2i_PrivateKey(EVP_PKEY_EC, nullptr, &p, block->len);
     else raw = d2i_AutoPrivateKey(nullptr, &p, block->len);
     if (!raw) throw_openssl(Errc::key, "cannot parse the " + label, source);
@@ -191,11 +249,28 @@ KeyPair KeyPair::from_pem(std::string_view pem, const std::string& source) {
 
 std::string KeyPair::to_pem() const {
   ossl::ClearErrors clear;
-  auto bio = ossl::mem_bio();
+  auto bio = ossl::secret_bio();
   int rc = EVP_PKEY_get_base_id(pkey_.get()) == EVP_PKEY_ED25519
                ? PEM_write_bio_PrivateKey(bio.get(), pkey_.get(), nullptr, nullptr, 0, nullptr, nullptr)
                : PEM_write_bio_PrivateKey_traditional(bio.get(), pkey_.get(), nullptr, nullptr, 0, nullptr, nullptr);
   ossl::check(rc, "encoding the private key");
+  return ossl::bio_string(bio.get());
+}
+
+std::string KeyPair::to_pem_encrypted(const Passphrase& passphrase) const {
+  if (passphrase.empty()) throw Error(Errc::usage, "an empty passphrase cannot encrypt a key");
+  ossl::ClearErrors clear;
+  auto info = ossl::check<ossl::P8Info>(EVP_PKEY2PKCS8(pkey_.get()), "encoding the private key as PKCS#8");
+  // A NULL salt of 16 bytes: a random one.
+  auto pbe = ossl::check<ossl::Algor>(
+      PKCS5_pbe2_set_iv_ex(EVP_aes_256_cbc(), kPbkdf2Iterations, nullptr, 16, nullptr, NID_hmacWithSHA256, nullptr),
+      "setting up PBKDF2 and AES-256-CBC");
+  std::string_view pass = passphrase.view();
+  ossl::X509Sig sig(PKCS8_set0_pbe_ex(pass.data(), static_cast<int>(pass.size()), info.get(), pbe.get(), nullptr, nullptr));
+  if (!sig) throw_openssl(Errc::crypto, "encrypting the private key");
+  (void)pbe.release();  // owned by sig now
+  auto bio = ossl::mem_bio();
+  ossl::check(PEM_write_bio_PKCS8(bio.get(), sig.get()), "encoding the encrypted private key");
   return ossl::bio_string(bio.get());
 }
 

@@ -42,6 +42,9 @@ using Asn1Octets = Ptr<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free>;
 using Asn1Bits = Ptr<ASN1_BIT_STRING, ASN1_BIT_STRING_free>;
 using GeneralName = Ptr<GENERAL_NAME, GENERAL_NAME_free>;
 using BasicConstraints = Ptr<BASIC_CONSTRAINTS, BASIC_CONSTRAINTS_free>;
+using X509Sig = Ptr<X509_SIG, X509_SIG_free>;                               // encrypted PKCS#8
+using P8Info = Ptr<PKCS8_PRIV_KEY_INFO, PKCS8_PRIV_KEY_INFO_free>;           // cleansed when freed
+using Algor = Ptr<X509_ALGOR, X509_ALGOR_free>;
 using AuthorityKeyId = Ptr<AUTHORITY_KEYID, AUTHORITY_KEYID_free>;
 
 inline void free_general_names(GENERAL_NAMES* p) { sk_GENERAL_NAME_pop_free(p, GENERAL_NAME_free); }
@@ -68,6 +71,8 @@ inline void check(int rc, std::string_view what, Errc category = Errc::crypto) {
 }
 
 inline Bio mem_bio() { return check<Bio>(BIO_new(BIO_s_mem()), "BIO_new"); }
+// A memory BIO whose buffer is cleansed when freed: for private key encodings.
+inline Bio secret_bio() { return check<Bio>(BIO_new(BIO_s_secmem()), "BIO_new"); }
 inline Bio mem_bio(std::string_view data) {
   return check<Bio>(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())), "BIO_new_mem_buf");
 }

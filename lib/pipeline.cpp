@@ -1,5 +1,7 @@
 #include "etcd_pki/pipeline.hpp"
 
+#include <openssl/crypto.h>
+
 namespace etcd_pki {
 
 namespace {
@@ -53,9 +55,18 @@ Bundle sign_csr(const std::string& csr_pem, const Signer& signer, const Profile&
   return b;
 }
 
-Signer load_signer(const std::string& ca_path, const std::string& ca_key_path) {
+Signer load_signer(const std::string& ca_path, const std::string& ca_key_path, const Passphrase& passphrase) {
   Certificate ca = Certificate::from_pem(read_text_file(ca_path, Errc::ca), ca_path, Errc::ca);
-  KeyPair key = KeyPair::from_pem(read_text_file(ca_key_path, Errc::ca), ca_key_path);
+  std::string key_pem = read_text_file(ca_key_path, Errc::ca);
+  std::optional<KeyPair> loaded;
+  try {
+    loaded = KeyPair::from_pem(key_pem, ca_key_path, passphrase);
+  } catch (...) {
+    OPENSSL_cleanse(key_pem.data(), key_pem.size());
+    throw;
+  }
+  OPENSSL_cleanse(key_pem.data(), key_pem.size());
+  KeyPair key = std::move(*loaded);
   return Signer(std::move(ca), std::move(key), ca_path, ca_key_path);
 }
 

@@ -234,6 +234,15 @@ Signer::Signer(Certificate ca, KeyPair ca_key, std::string ca_source, std::strin
   KeySpec spec = key_.spec();
   if (spec.algo == KeyAlgo::rsa && spec.size < 2048)
     throw Error(Errc::ca, "the CA key is RSA-" + std::to_string(spec.size) + ", too weak (at least 2048 bits)", key_source);
+  // MD5 and SHA-1 (OpenSSL rates them 39 and 63 bits): Go refuses such signatures, and a CA that
+  // was made with one is due for replacement, not for signing more.
+  int md = NID_undef, secbits = -1;
+  if (X509_get_signature_info(ca_.native_handle(), &md, nullptr, &secbits, nullptr) == 1 && secbits >= 0 && secbits < 112)
+    throw Error(Errc::ca,
+                std::string("the CA certificate is signed with ") + (md == NID_undef ? "a weak hash" : OBJ_nid2sn(md)) +
+                    ", a broken hash (" + std::to_string(secbits) + "-bit security); make a new CA",
+                ca_source);
+  ERR_clear_error();
 }
 
 Issued Signer::sign(const Csr& csr, const Profile& profile, const SignOptions& options) const {

@@ -61,6 +61,7 @@ struct ClusterOptions {
   unsigned threads = 0;        // key generation workers; 0 = all cores
   std::function<void(size_t done, size_t total)> progress;  // called from worker threads
   std::optional<TimePoint> now;  // the clock, for tests
+  Passphrase ca_passphrase;      // decrypts an existing CA key; a new CA key is written encrypted with it
 };
 
 struct ClusterResult {

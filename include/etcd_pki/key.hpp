@@ -29,17 +29,50 @@ struct KeySpec {
   bool operator==(const KeySpec&) const = default;
 };
 
+// The passphrase of an encrypted private key (a CA key at rest). Its bytes are cleansed when it
+// is destroyed. Never taken from the command line: from a file or an environment variable.
+class Passphrase {
+ public:
+  Passphrase() = default;  // none
+  explicit Passphrase(std::string text) : text_(std::move(text)) {}
+  // The file's first line (without its line ending). A missing, unreadable or empty file is
+  // Errc::usage naming the path.
+  static Passphrase from_file(const std::string& path);
+  // The variable's value; unset is "none", set but empty is Errc::usage.
+  static Passphrase from_env(const std::string& name);
+  Passphrase(const Passphrase&) = default;
+  Passphrase(Passphrase&&) noexcept = default;
+  Passphrase& operator=(const Passphrase&) = default;
+  Passphrase& operator=(Passphrase&&) noexcept = default;
+  ~Passphrase();
+
+  bool empty() const { return text_.empty(); }
+  std::string_view view() const { return text_; }
+
+ private:
+  std::string text_;
+};
+
 class KeyPair {
  public:
   static KeyPair generate(const KeySpec& spec);
   // Reads the first private key in a PEM text: PKCS#1, SEC1, PKCS#8 or cfssl's
-  // "Ed25519 PRIVATE KEY"; "EC PARAMETERS" blocks before it are skipped. Encrypted keys and
-  // other PEM types are refused (Errc::key, naming `source`).
-  static KeyPair from_pem(std::string_view pem, const std::string& source = {});
+  // "Ed25519 PRIVATE KEY"; "EC PARAMETERS" blocks before it are skipped. An encrypted PKCS#8 key
+  // ("ENCRYPTED PRIVATE KEY") is decrypted with `passphrase`; without one, with a wrong one, and
+  // for OpenSSL's legacy "Proc-Type: 4,ENCRYPTED" keys it is Errc::key. Other PEM types are
+  // refused (Errc::key, naming `source`).
+  static KeyPair from_pem(std::string_view pem, const std::string& source = {}, const Passphrase& passphrase = {});
+  // Whether the first private key in a PEM text is encrypted.
+  static bool is_encrypted_pem(std::string_view pem);
   // Takes a reference to an existing OpenSSL key (interop).
   static KeyPair from_native(EVP_PKEY* pkey);
 
   std::string to_pem() const;
+  // Encrypted PKCS#8 ("ENCRYPTED PRIVATE KEY"): AES-256-CBC, key from PBKDF2-HMAC-SHA256 with a
+  // random 16-byte salt and kPbkdf2Iterations; what `openssl pkcs8 -topk8 -v2 aes-256-cbc` and
+  // Go's x509 PKCS#8 readers understand. An empty passphrase is Errc::usage.
+  std::string to_pem_encrypted(const Passphrase& passphrase) const;
+  static constexpr int kPbkdf2Iterations = 200000;
   KeySpec spec() const;
   // DER SubjectPublicKeyInfo.
   std::string public_key_der() const;

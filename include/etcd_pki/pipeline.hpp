@@ -30,6 +30,7 @@ Bundle sign_csr(const std::string& csr_pem, const Signer& signer, const Profile&
                 const SignOptions& options = {}, const std::string& source = {});
 
 // Loads ca.pem and ca-key.pem and checks they belong together (Errc::ca / Errc::key naming the files).
-Signer load_signer(const std::string& ca_path, const std::string& ca_key_path);
+// An encrypted CA key needs its passphrase. The key file's text is cleansed once read.
+Signer load_signer(const std::string& ca_path, const std::string& ca_key_path, const Passphrase& passphrase = {});
 
 }  // namespace etcd_pki

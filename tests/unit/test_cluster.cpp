@@ -912,6 +912,47 @@ TEST_CASE("build_cluster: an existing CA signs, and is not copied", "[cluster]")
   CHECK_THAT(e.message(), Contains("not signed by the cluster CA"));
 }
 
+TEST_CASE("build_cluster: ca_passphrase encrypts a new CA key and is needed to re-use it", "[cluster][encrypted]") {
+  ClusterTempDir tmp;
+  const std::string out = tmp / "pki";
+  ClusterOptions o = options_for(out);
+  o.ca_passphrase = Passphrase("cluster ca passphrase");
+  ClusterResult r = build_cluster(three_members(), o);
+  CHECK(sorted(r.issued) == std::vector<std::string>(kAllLabels.begin(), kAllLabels.end()));
+  std::string key_pem = slurp(out + "/ca/ca-key.pem");
+  CHECK(test::first_line(key_pem) == "-----BEGIN ENCRYPTED PRIVATE KEY-----");
+  CHECK((fs::status(out + "/ca/ca-key.pem").permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+  KeyPair ca_key = KeyPair::from_pem(key_pem, "ca-key.pem", o.ca_passphrase);
+  CHECK(ca_key.same_public_key(cert_at(out + "/ca/ca.pem").public_key()));
+  CHECK(signed_by(cert_at(out + "/etcd-2/peer.pem"), cert_at(out + "/ca/ca.pem")));
+
+  // A re-run with the passphrase keeps the CA and adds a member.
+  ClusterSpec four = three_members();
+  MemberSpec m4;
+  m4.name = "etcd-4";
+  m4.ips = {"10.20.13.13"};
+  four.members.push_back(m4);
+  ClusterResult again = build_cluster(four, o);
+  CHECK(sorted(again.issued) == std::vector<std::string>{"etcd-4/peer", "etcd-4/server"});
+  CHECK(slurp(out + "/ca/ca-key.pem") == key_pem);
+  CHECK(signed_by(cert_at(out + "/etcd-4/server.pem"), cert_at(out + "/ca/ca.pem")));
+
+  // Without it (or with a wrong one) the run stops on the key: no advice to replace the CA, nothing written.
+  auto before = snapshot(out);
+  MemberSpec m5;
+  m5.name = "etcd-5";
+  m5.ips = {"10.20.13.14"};
+  four.members.push_back(m5);
+  for (const Passphrase& given : {Passphrase(), Passphrase("wrong")}) {
+    ClusterOptions no = options_for(out);
+    no.ca_passphrase = given;
+    Error e = test::catch_error([&] { build_cluster(four, no); });
+    CHECK(e.category() == Errc::key);
+    CHECK_THAT(e.message(), !Contains("--force"));
+    CHECK(snapshot(out) == before);
+  }
+}
+
 TEST_CASE("build_cluster: an invalid spec writes nothing", "[cluster]") {
   ClusterTempDir tmp;
   ClusterSpec spec = three_members();

@@ -1,6 +1,9 @@
 // key.hpp: key specs with cfssl's limits, generation, PEM in and out.
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/pkcs12.h>
+
+#include <cstring>
 
 #include "support.hpp"
 
@@ -243,35 +246,137 @@ TEST_CASE("KeyPair::from_pem takes the first key of several", "[key]") {
   CHECK_FALSE(k.same_public_key(other));
 }
 
-TEST_CASE("KeyPair::from_pem refuses encrypted keys", "[key]") {
+namespace {
+// An encrypted PKCS#8 key as OpenSSL's own writer makes it (PBKDF2 with OpenSSL's defaults).
+std::string openssl_pkcs8(const KeyPair& key, const char* pass, const EVP_CIPHER* cipher = EVP_aes_256_cbc()) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  REQUIRE(PEM_write_bio_PKCS8PrivateKey(bio.get(), key.native_handle(), cipher, pass, static_cast<int>(std::strlen(pass)),
+                                        nullptr, nullptr) == 1);
+  char* p = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &p);
+  return std::string(p, static_cast<size_t>(n));
+}
+}  // namespace
+
+TEST_CASE("KeyPair::from_pem: an encrypted key without its passphrase, or with a wrong one, is Errc::key", "[key][encrypted]") {
+  std::string pem = openssl_pkcs8(p256(), "secret");
+  REQUIRE(first_line(pem) == "-----BEGIN ENCRYPTED PRIVATE KEY-----");
+  CHECK(KeyPair::is_encrypted_pem(pem));
+  CHECK_FALSE(KeyPair::is_encrypted_pem(p256().to_pem()));
+  CHECK_FALSE(KeyPair::is_encrypted_pem("not pem"));
+
+  Error none = catch_error([&] { KeyPair::from_pem(pem, "ca-key.pem"); });
+  CHECK(none.category() == Errc::key);
+  CHECK(none.source() == "ca-key.pem");
+  CHECK_THAT(none.message(), Contains("encrypted and no passphrase was given"));
+  CHECK_THAT(none.message(), Contains("--passphrase-file"));
+
+  for (const char* wrong : {"Secret", "secret ", "s", "a much longer passphrase than the right one"}) {
+    INFO(wrong);
+    Error e = catch_error([&] { KeyPair::from_pem(pem, "ca-key.pem", Passphrase(wrong)); });
+    CHECK(e.category() == Errc::key);
+    CHECK(e.source() == "ca-key.pem");
+    CHECK_THAT(e.message(), Contains("wrong passphrase"));
+    CHECK(std::string(e.what()).find('\n') == std::string::npos);
+  }
+}
+
+TEST_CASE("KeyPair::from_pem decrypts PKCS#8 keys that OpenSSL encrypted", "[key][encrypted]") {
+  for (const EVP_CIPHER* cipher : {EVP_aes_256_cbc(), EVP_aes_128_cbc(), EVP_des_ede3_cbc()}) {
+    INFO(EVP_CIPHER_get0_name(cipher));
+    KeyPair k = KeyPair::from_pem(openssl_pkcs8(p256(), "secret", cipher), "k.pem", Passphrase("secret"));
+    CHECK(k.same_public_key(p256()));
+    CHECK(k.spec() == KeySpec{KeyAlgo::ecdsa, 256});
+  }
+}
+
+TEST_CASE("KeyPair::from_pem refuses legacy PEM encryption, saying how to convert", "[key][encrypted]") {
   static const char pass[] = "secret";
-  SECTION("legacy Proc-Type: 4,ENCRYPTED") {
-    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
-    REQUIRE(PEM_write_bio_PrivateKey_traditional(bio.get(), p256().native_handle(), EVP_aes_128_cbc(),
-                                                 reinterpret_cast<const unsigned char*>(pass), 6, nullptr,
-                                                 nullptr) == 1);
-    char* p = nullptr;
-    long n = BIO_get_mem_data(bio.get(), &p);
-    std::string pem(p, static_cast<size_t>(n));
-    REQUIRE_THAT(pem, Contains("Proc-Type: 4,ENCRYPTED"));
-    Error e = catch_error([&] { KeyPair::from_pem(pem, "ca-key.pem"); });
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  REQUIRE(PEM_write_bio_PrivateKey_traditional(bio.get(), p256().native_handle(), EVP_aes_128_cbc(),
+                                               reinterpret_cast<const unsigned char*>(pass), 6, nullptr, nullptr) == 1);
+  char* p = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &p);
+  std::string pem(p, static_cast<size_t>(n));
+  REQUIRE_THAT(pem, Contains("Proc-Type: 4,ENCRYPTED"));
+  CHECK(KeyPair::is_encrypted_pem(pem));
+  // With or without the (right) passphrase: refused, with the openssl command that converts it.
+  for (const Passphrase& given : {Passphrase(), Passphrase(pass)}) {
+    Error e = catch_error([&] { KeyPair::from_pem(pem, "ca-key.pem", given); });
     CHECK(e.category() == Errc::key);
     CHECK(e.source() == "ca-key.pem");
-    CHECK_THAT(e.message(), Contains("encrypted"));
+    CHECK_THAT(e.message(), Contains("legacy PEM encryption"));
+    CHECK_THAT(e.message(), Contains("openssl pkcs8 -topk8 -v2 aes-256-cbc"));
   }
-  SECTION("PKCS#8 ENCRYPTED PRIVATE KEY") {
-    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
-    REQUIRE(PEM_write_bio_PKCS8PrivateKey(bio.get(), p256().native_handle(), EVP_aes_256_cbc(), pass, 6, nullptr,
-                                          nullptr) == 1);
-    char* p = nullptr;
-    long n = BIO_get_mem_data(bio.get(), &p);
-    std::string pem(p, static_cast<size_t>(n));
-    REQUIRE(first_line(pem) == "-----BEGIN ENCRYPTED PRIVATE KEY-----");
-    Error e = catch_error([&] { KeyPair::from_pem(pem, "ca-key.pem"); });
-    CHECK(e.category() == Errc::key);
-    CHECK(e.source() == "ca-key.pem");
-    CHECK_THAT(e.message(), Contains("encrypted"));
+}
+
+TEST_CASE("to_pem_encrypted: PKCS#8 with PBES2, PBKDF2-HMAC-SHA256 and AES-256-CBC, for every key type", "[key][encrypted]") {
+  const Passphrase pass("correct horse battery staple");
+  for (const KeyPair* key : {&p256(), &shared_rsa2048(), &ed25519()}) {
+    INFO(key->spec().to_string());
+    std::string pem = key->to_pem_encrypted(pass);
+    CHECK(first_line(pem) == "-----BEGIN ENCRYPTED PRIVATE KEY-----");
+    CHECK(KeyPair::is_encrypted_pem(pem));
+    KeyPair back = KeyPair::from_pem(pem, "k.pem", pass);
+    CHECK(back.same_public_key(*key));
+    CHECK(back.spec() == key->spec());
+    CHECK(key->to_pem_encrypted(pass) != pem);  // a new salt and IV each time
+
+    // The algorithm identifiers, as OpenSSL decodes them.
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+    X509_SIG* sig = PEM_read_bio_PKCS8(bio.get(), nullptr, nullptr, nullptr);
+    REQUIRE(sig != nullptr);
+    const X509_ALGOR* alg = nullptr;
+    X509_SIG_get0(sig, &alg, nullptr);
+    const ASN1_OBJECT* oid = nullptr;
+    const void* param = nullptr;
+    int param_type = 0;
+    X509_ALGOR_get0(&oid, &param_type, &param, alg);
+    REQUIRE(param_type == V_ASN1_SEQUENCE);
+    CHECK(OBJ_obj2nid(oid) == NID_pbes2);
+    const unsigned char* p = static_cast<const ASN1_STRING*>(param)->data;
+    PBE2PARAM* pbe2 = d2i_PBE2PARAM(nullptr, &p, static_cast<const ASN1_STRING*>(param)->length);
+    REQUIRE(pbe2 != nullptr);
+    CHECK(OBJ_obj2nid(pbe2->encryption->algorithm) == NID_aes_256_cbc);
+    CHECK(OBJ_obj2nid(pbe2->keyfunc->algorithm) == NID_id_pbkdf2);
+    const ASN1_STRING* kdf_param = static_cast<const ASN1_STRING*>(pbe2->keyfunc->parameter->value.sequence);
+    const unsigned char* q = kdf_param->data;
+    PBKDF2PARAM* kdf = d2i_PBKDF2PARAM(nullptr, &q, kdf_param->length);
+    REQUIRE(kdf != nullptr);
+    CHECK(ASN1_INTEGER_get(kdf->iter) == KeyPair::kPbkdf2Iterations);
+    CHECK(kdf->salt->value.octet_string->length == 16);
+    REQUIRE(kdf->prf != nullptr);
+    CHECK(OBJ_obj2nid(kdf->prf->algorithm) == NID_hmacWithSHA256);
+    PBKDF2PARAM_free(kdf);
+    PBE2PARAM_free(pbe2);
+    X509_SIG_free(sig);
   }
+  Error e = catch_error([&] { (void)p256().to_pem_encrypted(Passphrase()); });
+  CHECK(e.category() == Errc::usage);
+}
+
+TEST_CASE("Passphrase: from a file's first line, or an environment variable", "[key][encrypted]") {
+  TempDir dir;
+  spit(dir / "pass.txt", "line one\r\nline two\n");
+  CHECK(Passphrase::from_file(dir / "pass.txt").view() == "line one");
+  spit(dir / "nonl.txt", "no newline");
+  CHECK(Passphrase::from_file(dir / "nonl.txt").view() == "no newline");
+  spit(dir / "empty.txt", "\nsecond line only\n");
+  Error empty = catch_error([&] { (void)Passphrase::from_file(dir / "empty.txt"); });
+  CHECK(empty.category() == Errc::usage);
+  CHECK(empty.source() == dir / "empty.txt");
+  CHECK_THAT(empty.message(), Contains("empty"));
+  Error missing = catch_error([&] { (void)Passphrase::from_file(dir / "missing.txt"); });
+  CHECK(missing.category() == Errc::usage);
+  CHECK(missing.source() == dir / "missing.txt");
+
+  ::unsetenv("ETCD_PKI_TEST_PASSPHRASE");
+  CHECK(Passphrase::from_env("ETCD_PKI_TEST_PASSPHRASE").empty());
+  ::setenv("ETCD_PKI_TEST_PASSPHRASE", "from env", 1);
+  CHECK(Passphrase::from_env("ETCD_PKI_TEST_PASSPHRASE").view() == "from env");
+  ::setenv("ETCD_PKI_TEST_PASSPHRASE", "", 1);
+  CHECK(catch_error([&] { (void)Passphrase::from_env("ETCD_PKI_TEST_PASSPHRASE"); }).category() == Errc::usage);
+  ::unsetenv("ETCD_PKI_TEST_PASSPHRASE");
 }
 
 TEST_CASE("KeyPair::from_pem refuses other PEM types, naming them", "[key]") {

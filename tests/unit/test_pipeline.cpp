@@ -217,6 +217,21 @@ TEST_CASE("load_signer: reads ca.pem and ca-key.pem and checks them", "[pipeline
     CHECK(e.source() == tmp / "leaf.pem");
     CHECK_THAT(e.message(), Contains("not a CA"));
   }
+  SECTION("an encrypted CA key: with its passphrase, without, with a wrong one") {
+    const Passphrase pass("ca passphrase");
+    write_files({{tmp / "enc-key.pem", s.ca_key().to_pem_encrypted(pass), 0600, false}}, false);
+    Signer enc = load_signer(tmp / "ca.pem", tmp / "enc-key.pem", pass);
+    CHECK(enc.ca_key().same_public_key(s.ca_key()));
+    Error none = catch_error([&] { load_signer(tmp / "ca.pem", tmp / "enc-key.pem"); });
+    CHECK(none.category() == Errc::key);
+    CHECK(none.source() == tmp / "enc-key.pem");
+    CHECK_THAT(none.message(), Contains("no passphrase"));
+    Error wrong = catch_error([&] { load_signer(tmp / "ca.pem", tmp / "enc-key.pem", Passphrase("other")); });
+    CHECK(wrong.category() == Errc::key);
+    CHECK_THAT(wrong.message(), Contains("wrong passphrase"));
+    // A passphrase given for a plain key is not needed, and harmless.
+    CHECK_NOTHROW(load_signer(tmp / "ca.pem", tmp / "ca-key.pem", pass));
+  }
   SECTION("two certificates in ca.pem") {
     write_files({{tmp / "two.pem", *test_ca().cert_pem + *leaf.cert_pem, 0644, false}}, false);
     Error e = catch_error([&] { load_signer(tmp / "two.pem", tmp / "ca-key.pem"); });

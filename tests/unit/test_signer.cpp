@@ -515,6 +515,39 @@ TEST_CASE("Signer refuses an RSA CA key under 2048 bits", "[signer][rsa]") {
   CHECK_THAT(e.message(), Contains("RSA-1024") && Contains("too weak"));
 }
 
+TEST_CASE("Signer refuses a CA certificate signed with MD5 or SHA-1", "[signer][rsa]") {
+  const Ca& root = shared_root();
+  // There is no ECDSA with MD5: that case uses an RSA root.
+  const Ca rsa_root = make_root(KeySpec{KeyAlgo::rsa, 2048}, "rsa-root");
+  struct Case {
+    const EVP_MD* md;
+    const char* name;
+    const Ca& root;
+  };
+  for (const Case& c : {Case{EVP_sha1(), "SHA1", root}, Case{EVP_sha1(), "SHA1", rsa_root}, Case{EVP_md5(), "MD5", rsa_root}}) {
+    INFO(c.name << " " << c.root.key.spec().to_string());
+    const Ca& root = c.root;
+    // The same root, signed again with the weak hash.
+    X509* x = X509_dup(root.cert.native_handle());
+    REQUIRE(x != nullptr);
+    REQUIRE(X509_sign(x, root.key.native_handle(), c.md) > 0);
+    Certificate weak = Certificate::from_native(x);
+    X509_free(x);
+    Error e = catch_error([&] { Signer(weak, root.key, "old-ca.pem", "old-ca-key.pem"); });
+    CHECK(e.category() == Errc::ca);
+    CHECK(e.source() == "old-ca.pem");
+    CHECK_THAT(e.message(), Contains(std::string("signed with ") + c.name) && Contains("make a new CA"));
+  }
+  // SHA-256, SHA-384 and SHA-512 are fine.
+  for (const EVP_MD* md : {EVP_sha256(), EVP_sha384(), EVP_sha512()}) {
+    X509* x = X509_dup(root.cert.native_handle());
+    REQUIRE(X509_sign(x, root.key.native_handle(), md) > 0);
+    Certificate ok = Certificate::from_native(x);
+    X509_free(x);
+    CHECK_NOTHROW(Signer(ok, root.key));
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Signer: what is issued
 
