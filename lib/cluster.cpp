@@ -364,6 +364,9 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   while (paths.install.size() > 1 && paths.install.back() == '/') paths.install.pop_back();
   TimePoint now = now_or(opt.now);
   std::vector<OutputFile> files;
+  // From reading what is there to the last write, another etcd-pki run on this folder waits. A
+  // missing folder is made for the lock (0700, as write_files would) and removed if the run fails.
+  FolderLocks lock({paths.out}, mode_t{0700});
 
   // 1. The CA: an existing one from the spec, the one already in out/ca, or a new one.
   std::optional<Signer> signer;

@@ -108,9 +108,17 @@ struct Undo {
 
 void write_files(const std::vector<OutputFile>& files, bool overwrite, mode_t dir_mode) {
   std::set<std::string> seen;
+  for (const auto& f : files)
+    if (!seen.insert(f.path).second) throw Error(Errc::usage, "the same output path is given twice", f.path);
+  std::set<std::string> dirs;
+  for (const auto& f : files) dirs.insert(parent_dir(f.path));
+  Undo undo;
+  for (const auto& d : dirs) make_dirs(d, dir_mode, undo.dirs);
+  // From the existence checks to the last rename, no other etcd-pki writes these folders.
+  FolderLocks locks({dirs.begin(), dirs.end()});
+
   std::vector<bool> existed;
   for (const auto& f : files) {
-    if (!seen.insert(f.path).second) throw Error(Errc::usage, "the same output path is given twice", f.path);
     struct stat st;
     existed.push_back(::lstat(f.path.c_str(), &st) == 0);
     if (existed.back()) {
@@ -118,10 +126,6 @@ void write_files(const std::vector<OutputFile>& files, bool overwrite, mode_t di
       if (S_ISDIR(st.st_mode)) throw Error(Errc::io, "is a folder", f.path);
     }
   }
-  std::set<std::string> dirs;
-  for (const auto& f : files) dirs.insert(parent_dir(f.path));
-  Undo undo;
-  for (const auto& d : dirs) make_dirs(d, dir_mode, undo.dirs);
 
   // Durability: one or two files are fsynced one by one. A batch (cert, key and CSR; a cluster; a
   // renewal) is written completely, then made durable with one syncfs per file system, which
@@ -170,21 +174,80 @@ void write_files(const std::vector<OutputFile>& files, bool overwrite, mode_t di
   }
 }
 
+namespace {
+// The folders and files this thread holds a FileLock on: flock(2) locks belong to an open file
+// description, so a second open of the same folder by the same thread would wait for itself.
+thread_local std::set<std::pair<dev_t, ino_t>> t_held;
+}  // namespace
+
 FileLock::FileLock(const std::string& path) {
-  std::error_code ec;
-  fd_ = std::filesystem::is_directory(path, ec) ? ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-                                                : ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd_ < 0) throw Error(Errc::io, "cannot open the lock file: " + errno_text(errno), path);
-  while (::flock(fd_, LOCK_EX) != 0) {
-    if (errno == EINTR) continue;
-    int err = errno;
-    ::close(fd_);
-    throw Error(Errc::io, "cannot lock: " + errno_text(err), path);
+  for (;;) {
+    std::error_code ec;
+    int fd = std::filesystem::is_directory(path, ec) ? ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                                                     : ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) throw Error(Errc::io, "cannot open the lock file: " + errno_text(errno), path);
+    struct stat held;
+    if (::fstat(fd, &held) != 0) {
+      int err = errno;
+      ::close(fd);
+      throw Error(Errc::io, "cannot lock: " + errno_text(err), path);
+    }
+    if (t_held.count({held.st_dev, held.st_ino})) {  // this thread holds it already
+      ::close(fd);
+      return;
+    }
+    while (::flock(fd, LOCK_EX) != 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      throw Error(Errc::io, "cannot lock: " + errno_text(err), path);
+    }
+    // While this waited, the holder may have removed the folder (a failed run's new folder):
+    // the lock must be on what `path` names now.
+    struct stat now;
+    if (::stat(path.c_str(), &now) == 0 && now.st_dev == held.st_dev && now.st_ino == held.st_ino) {
+      fd_ = fd;
+      dev_ = held.st_dev;
+      ino_ = held.st_ino;
+      t_held.insert({dev_, ino_});
+      return;
+    }
+    ::close(fd);
   }
 }
 
 FileLock::~FileLock() {
-  if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+  if (fd_ < 0) return;
+  t_held.erase({dev_, ino_});
+  ::close(fd_);  // closing releases the lock
+}
+
+FolderLocks::FolderLocks(const std::vector<std::string>& dirs, std::optional<mode_t> create_mode) {
+  try {
+    std::vector<std::tuple<dev_t, ino_t, std::string>> order;
+    for (const auto& d : dirs) {
+      if (create_mode) make_dirs(d, *create_mode, made_);
+      struct stat st;
+      if (::stat(d.c_str(), &st) != 0) throw Error(Errc::io, "cannot open the folder: " + errno_text(errno), d);
+      if (!S_ISDIR(st.st_mode)) throw Error(Errc::io, "is not a folder", d);
+      order.emplace_back(st.st_dev, st.st_ino, d);
+    }
+    std::sort(order.begin(), order.end());
+    for (size_t i = 0; i < order.size(); ++i)
+      if (i == 0 || std::get<0>(order[i]) != std::get<0>(order[i - 1]) || std::get<1>(order[i]) != std::get<1>(order[i - 1]))
+        locks_.push_back(std::make_unique<FileLock>(std::get<2>(order[i])));
+  } catch (...) {
+    release();
+    throw;
+  }
+}
+
+FolderLocks::~FolderLocks() { release(); }
+
+void FolderLocks::release() noexcept {
+  for (auto it = made_.rbegin(); it != made_.rend(); ++it) ::rmdir(it->c_str());  // only if still empty
+  made_.clear();
+  while (!locks_.empty()) locks_.pop_back();
 }
 
 std::string read_text_file(const std::string& path, Errc category) {
@@ -266,6 +329,7 @@ std::string replace_pair(const OutputFile& cert, const OutputFile& key) {
   std::string dir = parent_dir(cert.path);
   if (std::filesystem::path(parent_dir(key.path)).lexically_normal() != std::filesystem::path(dir).lexically_normal())
     throw Error(Errc::usage, "the key must be in the certificate's folder to be replaced together with it", key.path);
+  FolderLocks lock({dir});
   const std::string store_name = ".etcd-pki";
   std::string store = dir + "/" + store_name;
   std::string pair = base_name(cert.path);

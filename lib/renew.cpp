@@ -63,7 +63,13 @@ RenewResult renew(const std::vector<RenewTarget>& targets, const Signer& signer,
   const Certificate& ca = signer.ca_certificate();
   if (ca.not_after() <= now) throw Error(Errc::ca, "the CA certificate expired on " + format_rfc3339(ca.not_after()) + "; a new CA is needed", ca_cert_path);
 
-  // 1. Check everything before changing anything.
+  // 1. Check everything before changing anything. Another etcd-pki writing these folders (or the
+  // CA's index) waits until this is done: all of them are locked together, in one order.
+  std::vector<std::string> locked{fs::path(CaIndex::path_for(ca_cert_path)).parent_path().string()};
+  for (const auto& t : targets) locked.push_back(fs::path(t.cert_path).parent_path().string());
+  for (auto& d : locked)
+    if (d.empty()) d = ".";
+  FolderLocks locks(locked);
   CaIndex index = CaIndex::load(CaIndex::path_for(ca_cert_path));
   std::vector<Job> jobs;
   for (const auto& t : targets) {

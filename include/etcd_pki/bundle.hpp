@@ -4,6 +4,7 @@
 // JSON on stdout.
 #include <sys/types.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,7 +44,8 @@ std::vector<OutputFile> bundle_files(const Bundle& bundle, const std::string& di
 // NAME.crt -> NAME.key.
 std::string key_path_for_cert(const std::string& cert_path);
 
-// Writes every file or none. Each goes to a temp file in its folder, created with O_EXCL and
+// Writes every file or none, holding the FolderLocks of the files' folders throughout. Each goes to a
+// temp file in its folder, created with O_EXCL and
 // its final mode (a key is never readable by others, not even briefly), written and fsynced;
 // then all are renamed into place and the folders fsynced. Without `overwrite`, an existing
 // path (unless the file says `replace`) is an Errc::exists error before anything is written.
@@ -64,7 +66,9 @@ void write_files(const std::vector<OutputFile>& files, bool overwrite, mode_t di
 std::string replace_pair(const OutputFile& cert, const OutputFile& key);
 
 // An exclusive advisory lock (flock) on `path`, a folder or a file (created 0600 when missing),
-// held until destroyed. Waits for another holder. Errc::io when it cannot be opened.
+// held until destroyed. Waits for another holder: another process, or another thread of this
+// one. A thread that already holds the lock on the same folder or file (an outer FileLock or
+// FolderLocks) takes it again for free. Errc::io when it cannot be opened.
 class FileLock {
  public:
   explicit FileLock(const std::string& path);
@@ -73,7 +77,27 @@ class FileLock {
   FileLock& operator=(const FileLock&) = delete;
 
  private:
-  int fd_ = -1;
+  int fd_ = -1;  // -1 for a lock this thread already held
+  dev_t dev_ = 0;
+  ino_t ino_ = 0;
+};
+
+// Locks on several folders for the span of a read-check-write, so that two etcd-pki processes
+// (or threads) writing the same folder take turns. Taken in (device, inode) order, so holders of
+// overlapping sets never deadlock. With `create_mode`, missing folders are created first (with
+// that mode) and removed again at release if they are still empty: a failed run leaves no empty
+// folder behind. write_files, replace_pair, renew and build_cluster take them.
+class FolderLocks {
+ public:
+  explicit FolderLocks(const std::vector<std::string>& dirs, std::optional<mode_t> create_mode = std::nullopt);
+  ~FolderLocks();
+  FolderLocks(const FolderLocks&) = delete;
+  FolderLocks& operator=(const FolderLocks&) = delete;
+
+ private:
+  void release() noexcept;
+  std::vector<std::unique_ptr<FileLock>> locks_;
+  std::vector<std::string> made_;
 };
 
 // Reads a whole file; a missing or unreadable file is Error(category) naming the path.

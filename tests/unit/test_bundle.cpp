@@ -2,7 +2,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <optional>
 #include <set>
+#include <sstream>
+#include <thread>
 
 #include "support.hpp"
 
@@ -364,4 +368,76 @@ TEST_CASE("read_text_file", "[bundle]") {
   Error folder = catch_error([&] { read_text_file(tmp.path(), Errc::input); });
   CHECK(folder.category() == Errc::io);
   CHECK_THAT(folder.message(), Contains("is a folder"));
+}
+
+namespace {
+// Whether /proc/locks shows a process or thread blocked waiting for a lock on `path` (a "->"
+// line with its inode). Deterministic: it reads the kernel's lock table, not a clock.
+bool lock_waiter_on(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return false;
+  std::istringstream locks(slurp("/proc/locks"));
+  const std::string ino = ":" + std::to_string(st.st_ino) + " ";
+  for (std::string line; std::getline(locks, line);)
+    if (line.find("->") != std::string::npos && line.find(ino) != std::string::npos) return true;
+  return false;
+}
+
+// Polls lock_waiter_on for up to ~20 s (a bound against a hang, not a timing assumption).
+bool wait_for_lock_waiter(const std::string& path) {
+  for (int i = 0; i < 20000; ++i) {
+    if (lock_waiter_on(path)) return true;
+    ::usleep(1000);
+  }
+  return false;
+}
+}  // namespace
+
+TEST_CASE("FileLock and FolderLocks: re-entrant in one thread, exclusive between threads", "[bundle][threads]") {
+  TempDir tmp;
+  const std::string dir = tmp / "out";
+  {
+    FolderLocks outer({dir}, mode_t{0700});  // creates the folder
+    REQUIRE(std::filesystem::is_directory(dir));
+    CHECK((std::filesystem::status(dir).permissions() & std::filesystem::perms::all) == std::filesystem::perms::owner_all);
+    // The same thread again (what update_ca_index -> write_files does): no self-deadlock.
+    FileLock again(dir);
+    FolderLocks nested({dir, tmp.path(), dir});
+    write_files({{dir + "/a.pem", "a", 0644, false}}, false);
+  }
+  CHECK(slurp(dir + "/a.pem") == "a");
+
+  // Another thread waits while this one holds the folder, then writes.
+  std::atomic<bool> written{false};
+  std::optional<FolderLocks> held;
+  held.emplace(std::vector<std::string>{dir});
+  std::thread writer([&] {
+    write_files({{dir + "/b.pem", "b", 0644, false}}, false);
+    written = true;
+  });
+  bool waited = wait_for_lock_waiter(dir);
+  CHECK(waited);
+  CHECK_FALSE(written.load());
+  CHECK_FALSE(std::filesystem::exists(dir + "/b.pem"));
+  held.reset();
+  writer.join();
+  CHECK(written.load());
+  CHECK(slurp(dir + "/b.pem") == "b");
+}
+
+TEST_CASE("FolderLocks: a folder it made is removed at release when still empty", "[bundle]") {
+  TempDir tmp;
+  { FolderLocks l({tmp / "new/deeper"}, mode_t{0755}); }
+  CHECK_FALSE(std::filesystem::exists(tmp / "new"));
+  {
+    FolderLocks l({tmp / "kept"}, mode_t{0755});
+    spit(tmp / "kept/file", "x");
+  }
+  CHECK(slurp(tmp / "kept/file") == "x");
+  // Without create_mode, a missing folder is an error.
+  Error e = catch_error([&] { FolderLocks l({tmp / "missing"}); });
+  CHECK(e.category() == Errc::io);
+  CHECK(e.source() == tmp / "missing");
+  spit(tmp / "plain", "x");
+  CHECK(catch_error([&] { FolderLocks l({tmp / "plain"}); }).message() == "is not a folder");
 }
