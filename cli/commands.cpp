@@ -5,7 +5,6 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
-#include <iterator>
 #include <mutex>
 
 #include <unistd.h>
@@ -16,11 +15,6 @@
 namespace etcd_pki::cli {
 
 namespace {
-
-std::string read_input(const std::string& path, Errc category) {
-  if (path == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
-  return read_text_file(path, category);
-}
 
 std::string source_name(const std::string& path) { return path == "-" ? "stdin" : path; }
 
@@ -93,7 +87,7 @@ Bundle encrypted_ca(Bundle ca, const Passphrase& passphrase) {
 int init_ca(const std::string& csr_json, const OutputArgs& out, const std::string& passphrase_file) {
   Passphrase passphrase = ca_passphrase(passphrase_file);
   Request req = csr_json.empty() ? Request::default_ca()
-                                 : Request::from_json(read_input(csr_json, Errc::input), source_name(csr_json));
+                                 : Request::from_json(read_text_file(csr_json, Errc::input), source_name(csr_json));
   deliver(encrypted_ca(make_ca(req, {}, source_name(csr_json)), passphrase), out, out.name.empty() ? "ca" : out.name);
   return 0;
 }
@@ -101,7 +95,7 @@ int init_ca(const std::string& csr_json, const OutputArgs& out, const std::strin
 int issue(const SignArgs& a) {
   Policy policy = load_policy(a.config);
   const Profile& profile = policy.profile(a.profile);
-  Request req = Request::from_json(read_input(a.input, Errc::input), source_name(a.input));
+  Request req = Request::from_json(read_text_file(a.input, Errc::input), source_name(a.input));
   Signer signer = load_signer(a.ca, a.ca_key, ca_passphrase(a.passphrase_file));
   Bundle b = issue(req, signer, profile, sign_options(a.hostname, a.crl), source_name(a.input));
   deliver(b, a.out, a.out.name.empty() ? default_base_name(a.input, "cert") : a.out.name);
@@ -112,7 +106,7 @@ int issue(const SignArgs& a) {
 int sign(const SignArgs& a) {
   Policy policy = load_policy(a.config);
   const Profile& profile = policy.profile(a.profile);
-  std::string csr = read_input(a.input, Errc::csr);
+  std::string csr = read_text_file(a.input, Errc::csr);
   Signer signer = load_signer(a.ca, a.ca_key, ca_passphrase(a.passphrase_file));
   Bundle b = sign_csr(csr, signer, profile, sign_options(a.hostname, a.crl), source_name(a.input));
   if (!a.out.json) b.csr_pem.reset();  // the CSR file is already there
@@ -129,7 +123,7 @@ int cluster(const ClusterArgs& a) {
   if (!a.spec_file.empty()) {
     source = source_name(a.spec_file);
     std::string dir = std::filesystem::path(a.spec_file).parent_path().string();
-    spec = ClusterSpec::from_json(read_input(a.spec_file, Errc::input), source, dir.empty() ? "." : dir);
+    spec = ClusterSpec::from_json(read_text_file(a.spec_file, Errc::input), source, dir.empty() ? "." : dir);
   } else {
     source = "--initial-cluster";
     spec = ClusterSpec::from_initial_cluster(a.initial_cluster);
@@ -265,7 +259,7 @@ int gencert(const std::vector<std::string>& args) {
   const std::string& input = pos[0];
   std::optional<Policy> policy;
   if (!config.empty()) policy = load_policy(config);
-  Request req = Request::from_json(read_input(input, Errc::input), source_name(input));
+  Request req = Request::from_json(read_text_file(input, Errc::input), source_name(input));
   if (!cn.empty()) req.subject.common_name = cn;
   OutputArgs out;
   out.json = true;
@@ -300,7 +294,7 @@ int cfssljson(const std::vector<std::string>& args) {
     return 0;
   }
   std::string base = pos.empty() ? "cert" : pos[0];  // a trailing "-" (cfssljson -bare ca -) is ignored
-  Bundle b = from_cfssl_json(read_input(input, Errc::input), bare, source_name(input));
+  Bundle b = from_cfssl_json(read_text_file(input, Errc::input), bare, source_name(input));
   if (to_stdout) {
     for (const auto* v : {&b.cert_pem, &b.key_pem, &b.csr_pem})
       if (*v) std::cout << **v << "\n";

@@ -250,8 +250,10 @@ void FolderLocks::release() noexcept {
   while (!locks_.empty()) locks_.pop_back();
 }
 
-std::string read_text_file(const std::string& path, Errc category) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+std::string read_text_file(const std::string& path_arg, Errc category) {
+  const bool from_stdin = path_arg == "-";
+  const std::string path = from_stdin ? "stdin" : path_arg;  // the name in messages
+  int fd = from_stdin ? ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
     throw Error(err == ENOENT ? category : Errc::io, "cannot read: " + errno_text(err), path);

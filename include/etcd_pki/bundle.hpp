@@ -100,7 +100,8 @@ class FolderLocks {
   std::vector<std::string> made_;
 };
 
-// Reads a whole file; a missing or unreadable file is Error(category) naming the path.
+// Reads a whole file ("-": standard input, named "stdin" in errors), at most 16 MiB (more is
+// Error(category), read no further); a missing or unreadable file is Error(category) naming the path.
 std::string read_text_file(const std::string& path, Errc category = Errc::io);
 
 }  // namespace etcd_pki

@@ -229,5 +229,13 @@ echo '{"success":false,"errors":[{"code":5100,"message":"Invalid policy: no key 
 expect_failure "json with a failed API response" 3 "$E" json -f failed.json resp
 expect_contains "failed response: passes on the message" "Invalid policy: no key usage available" "$ERR"
 
+# Standard input has the same 16 MiB limit as files (it used to be read whole, whatever its size).
+head -c 20000000 /dev/zero | tr '\0' ' ' >big-stdin.json
+expect_failure "20 MB of CSR JSON on stdin" 3 "$E" issue --profile server "${SIGN[@]}" --out stdin-big - <big-stdin.json
+expect_contains "stdin too large: says so" "stdin: file too large (more than 16 MiB)" "$ERR"
+expect_failure "20 MB of cfssl JSON on stdin (json)" 3 "$E" json -bare stdin-big-json <big-stdin.json
+expect_contains "json stdin too large: says so" "stdin: file too large (more than 16 MiB)" "$ERR"
+rm -f big-stdin.json
+
 # The inputs and the set-up files are all still there, untouched.
 check "the CA is intact" same_public_key ca.pem ca-key.pem
