@@ -81,8 +81,9 @@ run_tsan() {
   local logs=$ROOT/build-tsan/sanitizer-logs t0 rc=0
   rm -rf "$logs"
   mkdir -p "$logs"
-  # OpenSSL is not instrumented: tests/tsan.supp lists the libcrypto-internal false positives
-  # (each entry says why); nothing in etcd-pki's own code is suppressed.
+  # OpenSSL is not instrumented: tests/tsan.supp is where a libcrypto-internal false positive
+  # would be listed (each entry saying why; none is needed today); nothing in etcd-pki's own code
+  # is suppressed.
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:history_size=4:suppressions=$ROOT/tests/tsan.supp:log_path=$logs/tsan"
   say "[threads] unit tests under TSan (reports: build-tsan/sanitizer-logs/)"
   t0=$(date +%s)
