@@ -101,3 +101,28 @@ TEST_CASE("throw_openssl with an empty queue gives the bare message", "[error]")
   CHECK(std::string(e.what()) == "nothing queued");
   CHECK(e.category() == Errc::ca);
 }
+
+TEST_CASE("Error::what escapes what would cut or garble the line", "[error]") {
+  // A NUL used to end what() early (a JSON key "\u0000" gave "file: " and nothing more); other
+  // control characters and bytes that are not UTF-8 (quoted from a hostile input) are \xNN.
+  Error nul(Errc::input, std::string("unknown field \"a\0b\"", 19), "t.json", std::string("a\0b", 3));
+  CHECK(std::string(nul.what()) == "t.json: a\\x00b: unknown field \"a\\x00b\"");
+  Error ctl(Errc::input, "x\x1b[31mred\x7f", "s");
+  CHECK(std::string(ctl.what()) == "s: x\\x1b[31mred\\x7f");
+  Error bad(Errc::input, "last read: '\"\xff\xfe'; overlong \xc0\x80; cut \xe2\x82");
+  CHECK(std::string(bad.what()) == "last read: '\"\\xff\\xfe'; overlong \\xc0\\x80; cut \\xe2\\x82");
+  // Valid UTF-8 and tabs are kept as they are.
+  Error ok(Errc::input, "Bücher \xe2\x82\xac \xf0\x9f\x94\x91\tend");
+  CHECK(std::string(ok.what()) == "Bücher \xe2\x82\xac \xf0\x9f\x94\x91\tend");
+  // The parts keep the raw text.
+  CHECK(nul.field() == std::string("a\0b", 3));
+}
+
+TEST_CASE("Error::what cuts a message quoting a huge value", "[error]") {
+  Error e(Errc::input, "unknown field \"" + std::string(100000, 'k') + "\"", "big.json");
+  std::string what = e.what();
+  CHECK(what.size() < 4200);
+  CHECK_THAT(what, StartsWith("big.json: unknown field \"kkkk"));
+  CHECK_THAT(what, EndsWith("more bytes cut)"));
+  CHECK(e.message().size() == 100016);
+}
