@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstring>
 
 namespace etcd_pki {
@@ -180,6 +181,8 @@ std::string IpAddress::to_string() const {
 
 std::optional<IpAddress> parse_ip(std::string_view s) {
   if (s.empty() || s.size() > 64) return std::nullopt;
+  // inet_pton reads a C string: "10.0.0.1\0.evil.com" must not pass as 10.0.0.1.
+  if (!std::all_of(s.begin(), s.end(), [](char c) { return is_hex(c) || c == '.' || c == ':'; })) return std::nullopt;
   std::string z(s);
   unsigned char buf[16];
   if (inet_pton(AF_INET, z.c_str(), buf) == 1) return IpAddress{{buf, buf + 4}};
@@ -281,6 +284,48 @@ std::vector<std::string> split_hostnames(std::string_view csv) {
   return out;
 }
 
+std::optional<std::string> san_problem(SanType type, std::string_view value) {
+  if (type == SanType::ip) return std::nullopt;
+  for (size_t i = 0; i < value.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c < 0x20 || c == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "%02X", c);
+      return std::string("contains the control character U+00") + buf + " at byte " + std::to_string(i + 1);
+    }
+    if (c >= 0x80)
+      return "contains a non-ASCII character at byte " + std::to_string(i + 1) +
+             " (a SAN is ASCII: write an internationalized name as punycode, xn--...)";
+  }
+  if (type != SanType::dns) return std::nullopt;
+  std::string_view rest = value;
+  if (!rest.empty() && rest.back() == '.') rest.remove_suffix(1);
+  if (rest.size() > 253) return "DNS name longer than 253 characters (" + std::to_string(rest.size()) + ")";
+  for (size_t start = 0; start <= rest.size();) {
+    size_t dot = std::min(rest.find('.', start), rest.size());
+    if (dot - start > 63)
+      return "DNS label \"" + std::string(rest.substr(start, dot - start)) + "\" is longer than 63 characters (" +
+             std::to_string(dot - start) + ")";
+    start = dot + 1;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> host_problem(std::string_view host) {
+  std::string_view h = trim(host);
+  return san_problem(classify_host(h), h);
+}
+
+bool looks_like_ip(std::string_view host) {
+  std::string_view h = trim(host);
+  if (h.empty() || parse_ip(h)) return false;
+  auto count = [&](char x) { return std::count(h.begin(), h.end(), x); };
+  bool any_digit = std::any_of(h.begin(), h.end(), is_digit);
+  bool v4_chars = std::all_of(h.begin(), h.end(), [](char c) { return is_digit(c) || c == '.'; });
+  bool v6_chars = std::all_of(h.begin(), h.end(), [](char c) { return is_hex(c) || c == '.' || c == ':'; });
+  return any_digit && ((v4_chars && count('.') >= 2) || (v6_chars && count(':') >= 2));
+}
+
 std::optional<std::string> dns_name_problem(std::string_view name) {
   if (name.empty()) return "empty name";
   if (name.size() > 253) return "longer than 253 characters";
@@ -299,6 +344,8 @@ std::optional<std::string> dns_name_problem(std::string_view name) {
     if (dot == std::string_view::npos) break;
     rest.remove_prefix(dot + 1);
   }
+  // RFC 1123 2.1: a host name is never dotted-decimal; "256.1.1.1" or "1.2.3.04" is a mistyped IP.
+  if (looks_like_ip(name)) return "\"" + std::string(name) + "\" looks like an IP address but is not a valid one";
   return std::nullopt;
 }
 

@@ -35,7 +35,37 @@ std::string json_type_name(const Json& j) {
   return j.type_name();
 }
 
+// nlohmann's parser is iterative, but copying, dumping and comparing a value recurse once per
+// level: a hostile "[[[[..." 100000 levels deep would overflow the stack there (a cluster spec's
+// "names" and "ca.csr" are copied and dumped). No input of this tool nests more than a few levels.
+namespace {
+void check_depth(std::string_view text, const std::string& source, Errc category) {
+  size_t depth = 0, line = 1, column = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    ++column;
+    if (c == '\n') ++line, column = 0;
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth)
+        throw Error(category,
+                    "invalid JSON: nested more than " + std::to_string(kMaxJsonDepth) + " levels deep at line " +
+                        std::to_string(line) + ", column " + std::to_string(column),
+                    source);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+}
+}  // namespace
+
 Json parse_json(std::string_view text, const std::string& source, Errc category) {
+  check_depth(text, source, category);
   try {
     return Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& e) {

@@ -16,7 +16,11 @@ namespace etcd_pki::detail {
 
 using Json = nlohmann::ordered_json;
 
-// Parses text as JSON; a syntax error becomes Error(category) "SOURCE: invalid JSON: line L, column C: ...".
+// Deeper nesting is refused before parsing (copying or dumping such a value would recurse that deep).
+inline constexpr size_t kMaxJsonDepth = 100;
+
+// Parses text as JSON; a syntax error becomes Error(category) "SOURCE: invalid JSON: line L, column C: ...",
+// and so does nesting deeper than kMaxJsonDepth.
 Json parse_json(std::string_view text, const std::string& source, Errc category);
 
 class Fields {

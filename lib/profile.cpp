@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "etcd_pki/error.hpp"
+#include "etcd_pki/hosts.hpp"
 #include "json_fields.hpp"
 
 namespace etcd_pki {
@@ -93,6 +94,8 @@ Profile read_profile(const Json& j, const std::string& name, const std::string& 
 
   Profile p;
   p.name = name;
+  p.source = source;
+  p.path = path;
   auto expiry = f.string("expiry");
   if (!expiry || expiry->empty())
     throw f.error("expiry", "missing: every profile needs its own \"expiry\", e.g. \"8760h\" or \"365d\"");
@@ -136,6 +139,12 @@ Profile read_profile(const Json& j, const std::string& name, const std::string& 
   for (size_t i = 0; i < p.issuer_urls.size(); ++i)
     if (p.issuer_urls[i].find(',') != std::string::npos)
       throw Error(Errc::config, "URL must not contain ','", source, f.field("issuer_urls") + "[" + std::to_string(i) + "]");
+  // A NUL would end the URL early in OpenSSL's extension syntax; URIs are ASCII (IA5String).
+  for (auto [url, key] : {std::pair{&p.ocsp_url, "ocsp_url"}, std::pair{&p.crl_url, "crl_url"}})
+    if (auto problem = san_problem(SanType::uri, *url)) throw f.error(key, "invalid URL: " + *problem);
+  for (size_t i = 0; i < p.issuer_urls.size(); ++i)
+    if (auto problem = san_problem(SanType::uri, p.issuer_urls[i]))
+      throw Error(Errc::config, "invalid URL: " + *problem, source, f.field("issuer_urls") + "[" + std::to_string(i) + "]");
   return p;
 }
 

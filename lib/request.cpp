@@ -4,7 +4,9 @@
 #include <cctype>
 
 #include "etcd_pki/error.hpp"
+#include "etcd_pki/hosts.hpp"
 #include "json_fields.hpp"
+#include "x509_util.hpp"
 
 namespace etcd_pki {
 
@@ -28,6 +30,12 @@ bool valid_oid(std::string_view oid) {
          std::count(oid.begin(), oid.end(), '.') >= 1;
 }
 
+// A subject value fit for a certificate (x509_util.hpp: UTF-8, no control characters, not huge);
+// the same check encode_subject makes, here with the file and field in the message.
+void check_subject_value(const std::string& value, const std::string& source, const std::string& field) {
+  if (auto problem = detail::subject_value_problem(value)) throw Error(Errc::input, *problem, source, field);
+}
+
 void read_names(const Json& names, const std::string& source, Request& req) {
   if (!names.is_array())
     throw Error(Errc::input, "expected an array of objects, found " + detail::json_type_name(names), source, "names");
@@ -43,7 +51,10 @@ void read_names(const Json& names, const std::string& source, Request& req) {
     Fields n(names[i], source, "names[" + std::to_string(i) + "]", Errc::input,
              {"C", "ST", "L", "O", "OU", "E", "SerialNumber", "OID"});
     auto add = [&](const char* key, std::vector<std::string>& to) {
-      if (auto v = n.string(key); v && !v->empty()) to.push_back(*v);
+      if (auto v = n.string(key); v && !v->empty()) {
+        check_subject_value(*v, source, n.field(key));
+        to.push_back(*v);
+      }
     };
     add("C", req.subject.country);
     add("ST", req.subject.province);
@@ -58,10 +69,14 @@ void read_names(const Json& names, const std::string& source, Request& req) {
       for (auto it = oids->begin(); it != oids->end(); ++it) {
         if (!valid_oid(it.key())) throw n.error("OID", "invalid OID \"" + it.key() + "\" (write it dotted, e.g. 1.2.3.4)");
         if (!it.value().is_string()) throw n.error("OID", "value of " + it.key() + " must be a string");
+        check_subject_value(it.value().get<std::string>(), source, n.field("OID") + "." + it.key());
         req.subject.extra.push_back({it.key(), it.value().get<std::string>()});
       }
     }
-    if (auto e = n.string("E"); e && !e->empty()) req.subject.extra.push_back({"1.2.840.113549.1.9.1", *e});
+    if (auto e = n.string("E"); e && !e->empty()) {
+      check_subject_value(*e, source, n.field("E"));
+      req.subject.extra.push_back({"1.2.840.113549.1.9.1", *e});
+    }
     if (n.has("SerialNumber"))
       req.warnings.push_back(n.field("SerialNumber") +
                              ": ignored, as by cfssl; put the subject serial number in the top-level \"serialnumber\"");
@@ -80,11 +95,22 @@ Request Request::from_json(std::string_view text, const std::string& source) {
   Request req;
   req.subject.common_name = top.string("CN").value_or("");
   req.subject.serial_number = top.string("serialnumber").value_or("");
+  check_subject_value(req.subject.common_name, source, "CN");
+  check_subject_value(req.subject.serial_number, source, "serialnumber");
   if (const Json* names = top.get("names")) read_names(*names, source, req);
   req.hosts = top.strings("hosts").value_or(std::vector<std::string>{});
-  for (size_t i = 0; i < req.hosts.size(); ++i)
-    if (blank(req.hosts[i]))
-      req.warnings.push_back("hosts[" + std::to_string(i) + "]: empty entry dropped (cfssl would write an empty DNS name)");
+  for (size_t i = 0; i < req.hosts.size(); ++i) {
+    std::string field = "hosts[" + std::to_string(i) + "]";
+    if (blank(req.hosts[i])) {
+      req.warnings.push_back(field + ": empty entry dropped (cfssl would write an empty DNS name)");
+      continue;
+    }
+    if (auto problem = host_problem(req.hosts[i]))
+      throw Error(Errc::input, "invalid host \"" + req.hosts[i] + "\": " + *problem, source, field);
+    if (looks_like_ip(req.hosts[i]))
+      req.warnings.push_back(field + ": \"" + req.hosts[i] +
+                             "\" is not a valid IP address; it is written as a DNS name (as cfssl does)");
+  }
 
   if (auto key = top.object("key", {"algo", "size"})) {
     std::string algo = key->string("algo").value_or("ecdsa");
@@ -107,7 +133,17 @@ Request Request::from_json(std::string_view text, const std::string& source) {
       req.warnings.push_back("ca.pathlenzero: ignored because ca.pathlen is " + std::to_string(opt.pathlen));
     req.ca = opt;
   }
+  // The whole subject must encode (each value is checked above; this catches a names[] list too
+  // large for a certificate), so the error names this file rather than surfacing later.
+  if (!req.subject.empty()) {
+    try {
+      (void)detail::encode_subject(req.subject);
+    } catch (const Error& e) {
+      throw Error(e.category(), e.message(), source, top.has("names") ? "names" : "CN");
+    }
+  }
   req.crl_url = top.string("crl_url").value_or("");
+  if (auto problem = san_problem(SanType::uri, req.crl_url)) throw top.error("crl_url", "invalid URL: " + *problem);
   return req;
 }
 

@@ -95,10 +95,18 @@ CertificatePlan plan_certificate(const Csr& csr, const Profile& profile, const I
                             ", capped at the CA's notAfter " + date(*issuer.not_after));
     plan.not_after = *issuer.not_after;
   }
+  // When the profile's own fixed date is what fails, name its file and field (the caller would
+  // otherwise blame the CSR file).
+  auto validity_error = [&](Errc category, const std::string& message, bool fixed, const char* field) {
+    if (!fixed || profile.path.empty()) return Error(category, message);
+    return Error(category, pname + ": " + message, profile.source, profile.path + "." + field);
+  };
   if (plan.not_after <= plan.not_before)
-    throw Error(Errc::config, "notAfter " + date(plan.not_after) + " is not after notBefore " + date(plan.not_before));
+    throw validity_error(Errc::config, "notAfter " + date(plan.not_after) + " is not after notBefore " + date(plan.not_before),
+                         profile.not_after || profile.not_before, profile.not_after ? "not_after" : "not_before");
   if (plan.not_after <= now)
-    throw Error(Errc::policy, "the certificate would already be expired (notAfter " + date(plan.not_after) + ")");
+    throw validity_error(Errc::policy, "the certificate would already be expired (notAfter " + date(plan.not_after) + ")",
+                         profile.not_after.has_value(), "not_after");
 
   plan.ocsp_url = profile.ocsp_url;
   // A ',' would split the URL in OpenSSL's extension syntax (a bare item there names a config

@@ -3,6 +3,7 @@
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 
+#include <cstdio>
 #include <cstring>
 
 namespace etcd_pki::detail {
@@ -17,7 +18,33 @@ bool go_printable(const std::string& s) {
   return true;
 }
 
+bool valid_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    unsigned char c1 = n > 1 ? static_cast<unsigned char>(s[i + 1]) : 0;
+    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F))
+      return false;  // overlong, surrogate, above U+10FFFF
+    i += n;
+  }
+  return true;
+}
+
+std::string attribute_name(const ASN1_OBJECT* obj) {
+  int nid = OBJ_obj2nid(obj);
+  if (nid == NID_pkcs9_emailAddress) return "E";
+  if (const char* sn = nid != NID_undef ? OBJ_nid2sn(nid) : nullptr) return sn;
+  char buf[128];
+  int n = OBJ_obj2txt(buf, sizeof buf, obj, 1);
+  return n > 0 ? std::string(buf, std::min<size_t>(static_cast<size_t>(n), sizeof buf - 1)) : "?";
+}
+
 void add_entry(X509_NAME* name, const ASN1_OBJECT* obj, const std::string& value, bool new_rdn) {
+  if (auto problem = subject_value_problem(value))
+    throw Error(Errc::input, "subject " + attribute_name(obj) + ": " + *problem);
   int type = go_printable(value) ? V_ASN1_PRINTABLESTRING : V_ASN1_UTF8STRING;
   ossl::check(X509_NAME_add_entry_by_OBJ(name, obj, type, reinterpret_cast<const unsigned char*>(value.data()),
                                          static_cast<int>(value.size()), -1, new_rdn ? 0 : -1),
@@ -40,6 +67,21 @@ std::string oid_text(const ASN1_OBJECT* obj) {
 
 }  // namespace
 
+std::optional<std::string> subject_value_problem(std::string_view value) {
+  if (!valid_utf8(value)) return "not valid UTF-8";
+  for (size_t i = 0; i < value.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c < 0x20 || c == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "%02X", c);
+      return std::string("contains the control character U+00") + buf + " at byte " + std::to_string(i + 1);
+    }
+  }
+  if (value.size() > kMaxSubjectValue)
+    return "too long (" + std::to_string(value.size()) + " bytes; at most " + std::to_string(kMaxSubjectValue) + ")";
+  return std::nullopt;
+}
+
 ossl::Name encode_subject(const Subject& s) {
   auto name = ossl::check<ossl::Name>(X509_NAME_new(), "X509_NAME_new");
   add_rdn(name.get(), NID_countryName, s.country);
@@ -55,6 +97,11 @@ ossl::Name encode_subject(const Subject& s) {
     auto obj = ossl::check<ossl::Asn1Object>(OBJ_txt2obj(a.oid.c_str(), 1), "invalid OID " + a.oid, Errc::input);
     add_entry(name.get(), obj.get(), a.value, true);
   }
+  int der = i2d_X509_NAME(name.get(), nullptr);
+  if (der < 0) throw_openssl(Errc::input, "encoding the subject");
+  if (static_cast<size_t>(der) > kMaxSubjectDer)
+    throw Error(Errc::input, "the subject is too large (" + std::to_string(der) + " bytes encoded; at most " +
+                                 std::to_string(kMaxSubjectDer) + ")");
   return name;
 }
 
@@ -90,6 +137,9 @@ std::string subject_string(const X509_NAME* name) {
 ossl::GeneralNames encode_sans(const Sans& sans) {
   auto names = ossl::check<ossl::GeneralNames>(sk_GENERAL_NAME_new_null(), "sk_GENERAL_NAME_new_null");
   auto push_string = [&](int type, const std::string& v) {
+    SanType t = type == GEN_DNS ? SanType::dns : type == GEN_EMAIL ? SanType::email : SanType::uri;
+    if (auto problem = san_problem(t, v))
+      throw Error(Errc::input, std::string("invalid ") + to_string(t) + " SAN \"" + v + "\": " + *problem);
     auto gn = ossl::check<ossl::GeneralName>(GENERAL_NAME_new(), "GENERAL_NAME_new");
     auto str = ossl::check<ossl::Ptr<ASN1_IA5STRING, ASN1_IA5STRING_free>>(ASN1_IA5STRING_new(), "ASN1_IA5STRING_new");
     ossl::check(ASN1_STRING_set(str.get(), v.data(), static_cast<int>(v.size())), "ASN1_STRING_set");

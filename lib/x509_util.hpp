@@ -1,6 +1,7 @@
 #pragma once
 // Private: encoding and decoding of subjects, SANs and extensions shared by Csr, Certificate
 // and Signer.
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -10,7 +11,18 @@
 
 namespace etcd_pki::detail {
 
+// Limits on a subject: each value (no real name comes near; RFC 5280 bounds most at 64 or 128
+// characters, but Go and cfssl do not enforce them), and the whole encoded name (OpenSSL cannot
+// read back a name over 1 MiB).
+inline constexpr size_t kMaxSubjectValue = 1024;
+inline constexpr size_t kMaxSubjectDer = 64 * 1024;
+
+// What makes `value` unfit for a subject attribute, or nothing: not UTF-8, a control character
+// (NUL included: "www.bank.com\0.evil.com"), or longer than kMaxSubjectValue bytes.
+std::optional<std::string> subject_value_problem(std::string_view value);
+
 // cfssl's order and string types (PrintableString when every character allows it, else UTF8String).
+// A value with a subject_value_problem, or a name over kMaxSubjectDer bytes, is Errc::input.
 ossl::Name encode_subject(const Subject& s);
 // Reads a name back into cfssl's model: standard attributes into their lists, everything else
 // (emailAddress, DC, custom OIDs) into `extra` in order. Encoding it again gives cfssl's
@@ -19,6 +31,7 @@ Subject decode_subject(const X509_NAME* name);
 // "C=US, O=a + O=b, CN=x" (one line, RFC 2253 escaping, in encoded order).
 std::string subject_string(const X509_NAME* name);
 
+// A DNS, email or URI name with a san_problem (hosts.hpp) is Errc::input.
 ossl::GeneralNames encode_sans(const Sans& sans);
 Sans decode_sans(const GENERAL_NAMES* names);
 

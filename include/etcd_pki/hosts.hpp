@@ -44,8 +44,20 @@ Sans classify_hosts(const std::vector<std::string>& hosts);
 // Splits a --hostname value on commas, trimming white space and dropping empty items.
 std::vector<std::string> split_hostnames(std::string_view csv);
 
+// What makes `value` impossible to write as a SAN of this type, or nothing: a control character
+// (NUL included), a non-ASCII byte (DNS, email and URI SANs are IA5String; internationalized
+// names go in punycode), and for DNS a name over 253 characters or a label over 63 (RFC 1035).
+// Anything else cfssl writes is kept ("10.0.0.0/8" stays a DNS SAN). IP addresses have no problem.
+std::optional<std::string> san_problem(SanType type, std::string_view value);
+// san_problem for a "hosts" entry, trimmed and classified as classify_hosts does.
+std::optional<std::string> host_problem(std::string_view host);
+// The entry is not an IP address but looks like a mistyped one ("1.2.3", "256.1.1.1", "1.2.3.04",
+// "1.2.3.4.5", "1::2::3"): classify_hosts makes it a DNS name, as cfssl does.
+bool looks_like_ip(std::string_view host);
+
 // Checks a DNS SAN is a plausible host name (labels of 1-63 letters, digits, '-', '_', a leading
-// "*." wildcard); returns what is wrong, or nothing. Used where a name must really be a host name.
+// "*." wildcard; not dotted-decimal like a mistyped IP); returns what is wrong, or nothing. Used
+// where a name must really be a host name.
 std::optional<std::string> dns_name_problem(std::string_view name);
 
 }  // namespace etcd_pki

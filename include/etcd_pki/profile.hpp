@@ -66,6 +66,8 @@ struct Profile {
   bool ocsp_no_check = false;
   std::string name_whitelist;  // a regular expression every CN and SAN must contain a match of
   bool builtin = false;        // built-in etcd profile: key encipherment is only meant for RSA keys
+  std::string source;          // the ca-config.json it was read from, for messages ("" when built in or made in code)
+  std::string path;            // its place in that file: "signing.profiles.NAME" or "signing.default"
 };
 
 class Policy {

@@ -972,3 +972,31 @@ TEST_CASE("build_cluster: an invalid spec writes nothing", "[cluster]") {
   CHECK_THAT(bad_ca.message(), Contains("the existing CA cannot be used"));
   CHECK(snapshot(tmp / "pki") == before);
 }
+
+TEST_CASE("ClusterSpec::from_json: deeply nested JSON is an error, not a stack overflow", "[cluster]") {
+  // "names" and "ca.csr" are copied and dumped, which recursed once per level: 100000 levels
+  // crashed the cluster command (SIGSEGV).
+  const std::string m1 = R"("members": [{"name": "a", "ips": ["10.0.0.1"]}])";
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  for (const std::string& json : {"{" + m1 + R"(, "names": )" + deep + "}", "{" + m1 + R"(, "ca": {"csr": )" + deep + "}}",
+                                  R"({"members": )" + deep + "}"}) {
+    Error e = test::catch_error([&] { ClusterSpec::from_json(json, "spec.json"); });
+    CHECK(e.category() == Errc::input);
+    CHECK(e.source() == "spec.json");
+    CHECK_THAT(e.message(), Contains("invalid JSON: nested more than 100 levels deep at line 1, column "));
+  }
+}
+
+TEST_CASE("ClusterSpec: a mistyped IP in a peer URL or dns list is an error, not a DNS name", "[cluster]") {
+  // "https://256.1.1.1:2380" used to give the DNS SAN 256.1.1.1 while "ips": ["256.1.1.1"] was refused.
+  for (const char* url : {"m=https://256.1.1.1:2380", "m=https://1.2.3.04:2380", "m=https://10.0.0:2380"}) {
+    INFO(url);
+    Error e = test::catch_error([&] { ClusterSpec::from_initial_cluster(url); });
+    CHECK(e.category() == Errc::input);
+    CHECK_THAT(e.message(), Contains("looks like an IP address but is not a valid one"));
+  }
+  Error dns = test::catch_error(
+      [&] { ClusterSpec::from_json(R"({"members": [{"name": "m", "dns": ["1.2.3.4.5"]}]})", "spec.json"); });
+  CHECK(dns.field() == "members[0].dns");
+  CHECK_THAT(dns.message(), Contains("looks like an IP address"));
+}

@@ -336,3 +336,55 @@ TEST_CASE("Csr::from_pem refuses what is not a CSR", "[csr]") {
     CHECK_THAT(e.message(), StartsWith(c.expect));
   }
 }
+
+TEST_CASE("Csr: a subject value that is not UTF-8, has a control character or is huge is Errc::input", "[csr]") {
+  // Subjects built in code skip Request::from_json's checks; encoding refuses them instead of
+  // writing a UTF8String that is not UTF-8 or a CN with a NUL inside.
+  struct Case {
+    std::string value;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"\xff\xfe", "subject CN: not valid UTF-8"},
+      {"\xc0\x80", "subject CN: not valid UTF-8"},        // overlong NUL
+      {"\xed\xa0\x80", "subject CN: not valid UTF-8"},    // surrogate
+      {std::string("www.bank.com\0.evil.com", 22), "subject CN: contains the control character U+0000 at byte 13"},
+      {std::string(1025, 'a'), "subject CN: too long (1025 bytes; at most 1024)"},
+  };
+  for (const auto& c : cases) {
+    Subject s;
+    s.common_name = c.value;
+    Error e = catch_error([&] { Csr::create(s, Sans{}, shared_leaf_key()); });
+    CHECK(e.category() == Errc::input);
+    CHECK(e.message() == c.message);
+  }
+  Subject o;
+  o.organization = {"ok", "bad\x01"};
+  CHECK(catch_error([&] { Csr::create(o, Sans{}, shared_leaf_key()); }).message() ==
+        "subject O: contains the control character U+0001 at byte 4");
+  Subject big;
+  big.org_unit.assign(100, std::string(1000, 'u'));
+  CHECK_THAT(catch_error([&] { Csr::create(big, Sans{}, shared_leaf_key()); }).message(),
+             StartsWith("the subject is too large ("));
+  Subject fine;
+  fine.common_name = "Bücher GmbH \xe2\x82\xac";
+  CHECK(Csr::create(fine, Sans{}, shared_leaf_key()).subject().common_name == fine.common_name);
+}
+
+TEST_CASE("Csr: a SAN with a control character, non-ASCII or an overlong DNS label is Errc::input", "[csr]") {
+  Subject s;
+  s.common_name = "x";
+  Sans dns;
+  dns.dns = {std::string("a\0b.example", 11)};
+  CHECK(std::string(catch_error([&] { Csr::create(s, dns, shared_leaf_key()); }).what()) ==
+        "invalid DNS SAN \"a\\x00b.example\": contains the control character U+0000 at byte 2");
+  Sans email;
+  email.email = {"x@b\xc3\xbc" "cher.example"};
+  CHECK_THAT(catch_error([&] { Csr::create(s, email, shared_leaf_key()); }).message(),
+             StartsWith("invalid email SAN") && Contains("non-ASCII"));
+  Sans label;
+  label.dns = {std::string(64, 'l') + ".example"};
+  Error e = catch_error([&] { Csr::create(s, label, shared_leaf_key()); });
+  CHECK(e.category() == Errc::input);
+  CHECK_THAT(e.message(), Contains("is longer than 63 characters"));
+}

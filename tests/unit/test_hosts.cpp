@@ -282,6 +282,8 @@ TEST_CASE("dns_name_problem accepts host names and names what is wrong", "[hosts
       {"10.0.0.0/8", "invalid character '/'"},
       {"host:8080", "invalid character ':'"},
       {std::string(64, 'a') + ".example", "longer than 63 characters"},
+      {"256.1.1.1", "looks like an IP address but is not a valid one"},
+      {"1.2.3.04", "looks like an IP address but is not a valid one"},
       {std::string(250, 'a').insert(50, ".").insert(120, ".").insert(190, ".") + ".com", "longer than 253 characters"},
   };
   for (const auto& c : cases) {
@@ -289,5 +291,66 @@ TEST_CASE("dns_name_problem accepts host names and names what is wrong", "[hosts
     auto p = dns_name_problem(c.name);
     REQUIRE(p.has_value());
     CHECK_THAT(*p, Contains(c.problem));
+  }
+}
+
+TEST_CASE("parse_ip: text after a NUL is not ignored", "[hosts]") {
+  // inet_pton reads a C string: this used to parse as 10.0.0.1.
+  CHECK_FALSE(parse_ip(std::string("10.0.0.1\0.evil.com", 18)).has_value());
+  CHECK_FALSE(parse_ip(std::string("::1\0", 4)).has_value());
+  CHECK(classify_host(std::string("10.0.0.1\0x", 10)) == SanType::dns);
+}
+
+TEST_CASE("san_problem and host_problem: what cannot be written as a SAN", "[hosts]") {
+  struct Case {
+    std::string host;
+    const char* problem;  // nullptr: fine
+  };
+  const Case cases[] = {
+      {"etcd-1.example.com", nullptr},
+      {"10.0.0.0/8", nullptr},  // cfssl's DNS SAN, kept
+      {"1.2.3.04", nullptr},
+      {"*.example.com", nullptr},
+      {"admin@example.com", nullptr},
+      {"spiffe://cluster.local/ns/x", nullptr},
+      {"::ffff:1.2.3.4", nullptr},
+      {" padded.example ", nullptr},  // trimmed first, as classify_hosts does
+      {std::string(63, 'a') + ".example.com", nullptr},
+      {std::string(63, 'a') + ".", nullptr},
+      {std::string("a\0b", 3), "control character U+0000 at byte 2"},
+      {"a\tb", "control character U+0009"},
+      {"a\x7f", "control character U+007F"},
+      {"b\xc3\xbc" "cher.example", "non-ASCII character at byte 2"},
+      {"x@b\xc3\xbc" "cher.example", "non-ASCII"},
+      {"spiffe://\xc3\xbc", "non-ASCII"},
+      {std::string(64, 'a') + ".example.com", "is longer than 63 characters (64)"},
+      {"x." + std::string(64, 'a'), "is longer than 63 characters (64)"},
+      {std::string(63, 'a') + "." + std::string(63, 'a') + "." + std::string(63, 'a') + "." + std::string(63, 'a'),
+       "DNS name longer than 253 characters (255)"},
+  };
+  for (const auto& c : cases) {
+    INFO("\"" << c.host << "\"");
+    auto p = host_problem(c.host);
+    if (!c.problem) {
+      CHECK_FALSE(p.has_value());
+    } else {
+      REQUIRE(p.has_value());
+      CHECK_THAT(*p, Contains(c.problem));
+    }
+  }
+  CHECK_FALSE(san_problem(SanType::ip, std::string("\0", 1)).has_value());
+  CHECK(san_problem(SanType::uri, std::string(300, 'u')) == std::nullopt);  // the length rules are DNS's
+}
+
+TEST_CASE("looks_like_ip: mistyped addresses that classify as DNS", "[hosts]") {
+  for (const char* h : {"1.2.3", "256.1.1.1", "1.2.3.04", "1.2.3.4.5", "999.999.999.999", "1::2::3", " 1.2.3 "}) {
+    INFO(h);
+    CHECK(looks_like_ip(h));
+    CHECK(classify_hosts({h}).dns.size() == 1);
+  }
+  for (const char* h : {"1.2.3.4", "::ffff:1.2.3.4", "::ffff:0:1.2.3.4", "fe80::1", "10.0.0.0/8", "1.2", "a.b.c",
+                        "etcd-1.example.com", "", "dead.beef.cafe"}) {
+    INFO(h);
+    CHECK_FALSE(looks_like_ip(h));
   }
 }

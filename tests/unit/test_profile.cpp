@@ -347,3 +347,28 @@ TEST_CASE("Policy::builtin: the etcd profiles", "[profile]") {
   CHECK(e.category() == Errc::config);
   CHECK_THAT(e.message(), EndsWith("the profiles are: server peer client ca default"));
 }
+
+TEST_CASE("Policy: deep nesting and URLs with control characters are Errc::config", "[profile]") {
+  Error deep = config_error(R"({"signing":{"default":)" + std::string(100000, '[') + std::string(100000, ']') + "}}");
+  CHECK(deep.category() == Errc::config);
+  CHECK_THAT(deep.message(), StartsWith("invalid JSON: nested more than 100 levels deep"));
+  // A NUL would end the URL early in OpenSSL's extension syntax.
+  Error nul = config_error(
+      R"({"signing":{"profiles":{"p":{"expiry":"1h","usages":["signing"],"crl_url":"http://c.example/\u0000x"}}}})");
+  CHECK(nul.category() == Errc::config);
+  CHECK(nul.field() == "signing.profiles.p.crl_url");
+  CHECK_THAT(nul.message(), Contains("invalid URL: contains the control character U+0000"));
+  Error issuer = config_error(
+      R"({"signing":{"profiles":{"p":{"expiry":"1h","usages":["signing"],"issuer_urls":["http://ok","http://\u00e9"]}}}})");
+  CHECK(issuer.field() == "signing.profiles.p.issuer_urls[1]");
+  CHECK_THAT(issuer.message(), Contains("non-ASCII"));
+}
+
+TEST_CASE("Policy: each profile knows the file and the place it was read from", "[profile]") {
+  Policy p = Policy::from_json(R"({"signing":{"default":{"expiry":"1h"},"profiles":{"peer":{"expiry":"1h","usages":["signing"]}}}})",
+                               "ca-config.json");
+  CHECK(p.profile("peer").source == "ca-config.json");
+  CHECK(p.profile("peer").path == "signing.profiles.peer");
+  CHECK(p.profile("default").path == "signing.default");
+  CHECK(Policy::builtin().profile("server").source.empty());
+}

@@ -391,3 +391,100 @@ TEST_CASE("Subject::empty", "[request]") {
   u.street = {"Main St"};
   CHECK_FALSE(u.empty());
 }
+
+TEST_CASE("Request: NUL and control characters in names and hosts are errors naming the field", "[request]") {
+  // "www.bank.com\0.evil.com": a NUL inside a name is the classic way to fool a client that
+  // reads the name as a C string; "10.0.0.1\0.evil.com" used to become the IP SAN 10.0.0.1.
+  struct Case {
+    const char* json;
+    const char* field;
+    const char* message;
+  };
+  const Case cases[] = {
+      {R"({"CN":"www.bank.com\u0000.evil.com"})", "CN", "control character U+0000 at byte 13"},
+      {R"({"CN":"x","serialnumber":"1\u0007"})", "serialnumber", "control character U+0007"},
+      {R"({"CN":"x","names":[{"O":"a\u0000b"}]})", "names[0].O", "control character U+0000"},
+      {R"({"CN":"x","names":[{"C":"US"},{"OU":"\n"}]})", "names[1].OU", "control character U+000A"},
+      {R"({"CN":"x","names":[{"E":"a@b\u007f"}]})", "names[0].E", "control character U+007F"},
+      {R"({"CN":"x","names":[{"OID":{"1.2.3.4":"v\u0001"}}]})", "names[0].OID.1.2.3.4", "control character U+0001"},
+      {R"({"CN":"x","hosts":["ok.example","10.0.0.1\u0000.evil.com"]})", "hosts[1]", "control character U+0000"},
+      {R"({"CN":"x","hosts":["a\u0001b.example"]})", "hosts[0]", "control character U+0001"},
+      {R"({"CN":"x","hosts":["bücher.example"]})", "hosts[0]", "non-ASCII character at byte 2"},
+      {R"({"CN":"x","hosts":["admin@bücher.example"]})", "hosts[0]", "non-ASCII"},
+      {R"({"CN":"x","crl_url":"http://crl.example/\u0000x"})", "crl_url", "invalid URL: contains the control character"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.json);
+    Error e = catch_error([&] { Request::from_json(c.json, "t.json"); });
+    CHECK(e.category() == Errc::input);
+    CHECK(e.source() == "t.json");
+    CHECK(e.field() == c.field);
+    CHECK_THAT(e.message(), Contains(c.message));
+    CHECK(std::string(e.what()).find('\0') == std::string::npos);
+  }
+  // Invalid UTF-8 cannot get past the JSON parser; the message shows the byte escaped.
+  Error e = catch_error([&] { Request::from_json("{\"CN\":\"\xff\xfe\"}", "u.json"); });
+  CHECK(e.category() == Errc::input);
+  CHECK_THAT(e.message(), StartsWith("invalid JSON: ") && Contains("UTF-8"));
+  CHECK_THAT(std::string(e.what()), Contains("\\xff") && !Contains("\xff"));
+}
+
+TEST_CASE("Request: DNS names over 253 characters or with a label over 63 are errors", "[request]") {
+  std::string label64(64, 'a'), long_name;
+  for (int i = 0; i < 4; ++i) long_name += std::string(62, 'b') + ".";
+  long_name += "abcd";  // 256 characters
+  for (auto [host, message] : {std::pair{label64 + ".example.com", "DNS label \"" + label64 + "\" is longer than 63 characters (64)"},
+                               std::pair{long_name, std::string("DNS name longer than 253 characters (256)")}}) {
+    INFO(host);
+    Error e = catch_error([&] { Request::from_json(R"({"CN":"x","hosts":[")" + host + R"("]})", "l.json"); });
+    CHECK(e.category() == Errc::input);
+    CHECK(e.field() == "hosts[0]");
+    CHECK_THAT(e.message(), Contains(message));
+  }
+  // At the limits, and what cfssl writes as DNS without being a host name, still work.
+  std::string label63(63, 'a'), name253 = std::string(63, 'c') + "." + std::string(63, 'c') + "." + std::string(63, 'c') + "." + std::string(61, 'c');
+  REQUIRE(name253.size() == 253);
+  Request r = Request::from_json(R"({"CN":"x","hosts":[")" + label63 + R"(.example.com",")" + name253 + R"(","10.0.0.0/8","*.example.com"]})");
+  CHECK(r.hosts.size() == 4);
+}
+
+TEST_CASE("Request: a host that looks like a mistyped IP is a DNS name, with a warning", "[request]") {
+  Request r = Request::from_json(R"({"CN":"x","hosts":["1.2.3.4","256.1.1.1","1.2.3","1.2.3.04","1.2.3.4.5","::ffff:1.2.3.4","a.example"]})");
+  REQUIRE(r.warnings.size() == 4);
+  CHECK_THAT(r.warnings[0], StartsWith("hosts[1]: \"256.1.1.1\" is not a valid IP address; it is written as a DNS name"));
+  CHECK_THAT(r.warnings[1], StartsWith("hosts[2]: \"1.2.3\""));
+  CHECK_THAT(r.warnings[2], StartsWith("hosts[3]: \"1.2.3.04\""));
+  CHECK_THAT(r.warnings[3], StartsWith("hosts[4]: \"1.2.3.4.5\""));
+}
+
+TEST_CASE("Request: absurdly long subject values and subjects are errors, not OpenSSL failures", "[request]") {
+  // A 2 MiB CN used to fail in OpenSSL ("asn1 encoding routines::too long", exit 11).
+  Error cn = catch_error([&] { Request::from_json(R"({"CN":")" + std::string(2 << 20, 'a') + R"("})", "big.json"); });
+  CHECK(cn.category() == Errc::input);
+  CHECK(cn.field() == "CN");
+  CHECK(cn.message() == "too long (2097152 bytes; at most 1024)");
+  Request ok = Request::from_json(R"({"CN":")" + std::string(1024, 'a') + R"("})");
+  CHECK(ok.subject.common_name.size() == 1024);
+
+  std::string names = R"({"CN":"x","names":[)";
+  for (int i = 0; i < 100; ++i) names += std::string(i ? "," : "") + R"({"O":")" + std::string(1000, 'o') + R"("})";
+  names += "]}";
+  Error many = catch_error([&] { Request::from_json(names, "names.json"); });
+  CHECK(many.category() == Errc::input);
+  CHECK(many.source() == "names.json");
+  CHECK(many.field() == "names");
+  CHECK_THAT(many.message(), StartsWith("the subject is too large (") && Contains("at most 65536"));
+}
+
+TEST_CASE("Request: JSON nested deeper than 100 levels is refused before parsing", "[request]") {
+  std::string deep = R"({"CN":"x","hosts":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  Error e = catch_error([&] { Request::from_json(deep, "deep.json"); });
+  CHECK(e.category() == Errc::input);
+  CHECK(e.message() == "invalid JSON: nested more than 100 levels deep at line 1, column 118");
+  // Brackets inside strings do not count; 100 levels are fine.
+  Request r = Request::from_json(R"({"CN":")" + std::string(500, '[') + R"(\"{{"})");
+  CHECK(r.subject.common_name.size() == 503);
+  std::string hundred = R"({"names":)" + std::string(99, '[') + std::string(99, ']') + "}";
+  Error shallow = catch_error([&] { Request::from_json(hundred); });
+  CHECK_THAT(shallow.message(), !Contains("nested"));
+}
