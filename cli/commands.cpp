@@ -52,7 +52,11 @@ Policy load_policy(const std::string& config) {
 
 SignOptions sign_options(const std::string& hostname, const std::string& crl) {
   SignOptions o;
-  if (!hostname.empty()) o.hosts = split_hostnames(hostname);
+  if (!hostname.empty()) {
+    o.hosts = split_hostnames(hostname);
+    for (const auto& h : *o.hosts)
+      if (auto problem = host_problem(h)) throw Error(Errc::input, "invalid host \"" + h + "\": " + *problem, "--hostname");
+  }
   if (!crl.empty()) o.crl_url = crl;
   return o;
 }
@@ -133,7 +137,8 @@ int cluster(const ClusterArgs& a) {
     spec.key = KeySpec::parse(a.key_algo.empty() ? spec.key.algo_name() : a.key_algo, a.key_size, "--key-algo/--key-size", "key");
   if (!a.expiry.empty()) spec.expiry = parse_duration(a.expiry, "--expiry");
   if (!a.ca_expiry.empty()) spec.ca_expiry = parse_duration(a.ca_expiry, "--ca-expiry");
-  if (spec.expiry.count() <= 0 || spec.ca_expiry.count() <= 0) throw Error(Errc::config, "validity must be positive", "--expiry");
+  if (spec.expiry.count() <= 0) throw Error(Errc::config, "validity must be positive", "--expiry");
+  if (spec.ca_expiry.count() <= 0) throw Error(Errc::config, "validity must be positive", "--ca-expiry");
   spec.validate(source);
 
   ClusterOptions opt;
