@@ -68,7 +68,7 @@ Json parse_json(std::string_view text, const std::string& source, Errc category)
   check_depth(text, source, category);
   try {
     return Json::parse(text.begin(), text.end());
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, and out_of_range for a number like 1e9999
     std::string what = e.what();
     // Drop nlohmann's "[json.exception.parse_error.101] " prefix.
     if (auto close = what.find("] "); what.rfind("[json.exception", 0) == 0 && close != std::string::npos)
