@@ -4,24 +4,10 @@
 
 #include <algorithm>
 
+#include "text.hpp"
+
 namespace etcd_pki {
 namespace {
-// Length of the well-formed UTF-8 sequence at s[i] (1 to 4), or 0 when it is not one
-// (a stray continuation byte, an overlong form, a surrogate, above U+10FFFF, or truncated).
-size_t utf8_length(const std::string& s, size_t i) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = byte(i);
-  if (c < 0x80) return 1;
-  size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k)
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-  unsigned char c1 = byte(i + 1);
-  if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F))
-    return 0;
-  return n;
-}
-
 // One printable line: line breaks become spaces; other control characters (NUL included, which
 // would end the C string what() returns), DEL and bytes that are not UTF-8 become \xNN, so that
 // text quoted from a hostile input can neither cut the message nor garble the terminal. A message
@@ -37,7 +23,7 @@ std::string one_line(const std::string& s) {
       break;
     }
     unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = utf8_length(s, i);
+    size_t n = detail::utf8_length(s, i);
     if (c == '\n' || c == '\r') {
       out += ' ';
     } else if (n == 0 || c < 0x20 || c == 0x7F) {

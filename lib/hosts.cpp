@@ -1,5 +1,7 @@
 #include "etcd_pki/hosts.hpp"
 
+#include "text.hpp"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -286,14 +288,9 @@ std::vector<std::string> split_hostnames(std::string_view csv) {
 
 std::optional<std::string> san_problem(SanType type, std::string_view value) {
   if (type == SanType::ip) return std::nullopt;
+  if (auto problem = detail::control_character_problem(value)) return problem;
   for (size_t i = 0; i < value.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(value[i]);
-    if (c < 0x20 || c == 0x7F) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "%02X", c);
-      return std::string("contains the control character U+00") + buf + " at byte " + std::to_string(i + 1);
-    }
-    if (c >= 0x80)
+    if (static_cast<unsigned char>(value[i]) >= 0x80)
       return "contains a non-ASCII character at byte " + std::to_string(i + 1) +
              " (a SAN is ASCII: write an internationalized name as punycode, xn--...)";
   }

@@ -1,5 +1,7 @@
 #include "x509_util.hpp"
 
+#include "text.hpp"
+
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 
@@ -14,21 +16,6 @@ bool go_printable(const std::string& s) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               std::strchr(" '()+,-./:=?", c) != nullptr;
     if (!ok || c == 0) return false;
-  }
-  return true;
-}
-
-bool valid_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    unsigned char c1 = n > 1 ? static_cast<unsigned char>(s[i + 1]) : 0;
-    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F))
-      return false;  // overlong, surrogate, above U+10FFFF
-    i += n;
   }
   return true;
 }
@@ -68,15 +55,8 @@ std::string oid_text(const ASN1_OBJECT* obj) {
 }  // namespace
 
 std::optional<std::string> subject_value_problem(std::string_view value) {
-  if (!valid_utf8(value)) return "not valid UTF-8";
-  for (size_t i = 0; i < value.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(value[i]);
-    if (c < 0x20 || c == 0x7F) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "%02X", c);
-      return std::string("contains the control character U+00") + buf + " at byte " + std::to_string(i + 1);
-    }
-  }
+  if (!detail::valid_utf8(value)) return "not valid UTF-8";
+  if (auto problem = detail::control_character_problem(value)) return problem;
   if (value.size() > kMaxSubjectValue)
     return "too long (" + std::to_string(value.size()) + " bytes; at most " + std::to_string(kMaxSubjectValue) + ")";
   return std::nullopt;

@@ -194,3 +194,27 @@ cert_fields() {
 csr_fields() { _dump req "$1" RFC2253,show_type | awk "$_fields_awk"; }
 # field NAME <<<"$fields": one value from cert_fields/csr_fields output.
 field() { sed -n "s/^$(sed 's/[.[\*^$/]/\\&/g' <<<"$1")=//p" | head -n 1; }
+
+# ---- openssl's own CA ---------------------------------------------------------------------------
+# openssl_ca DIR: an `openssl ca` set-up in DIR (its own database and serial, DIR/ca.cnf with a
+# policy that takes any subject), for certificates etcd-pki would never make: expired, not yet
+# valid, odd extensions (`openssl ca` takes explicit -startdate/-enddate). Append extension
+# sections to DIR/ca.cnf as needed.
+openssl_ca() {
+  local d=$1
+  mkdir -p "$d" && : >"$d/index.txt" && echo 1000 >"$d/serial"
+  cat >"$d/ca.cnf" <<EOF
+[ ca ]
+default_ca = x
+[ x ]
+database = $d/index.txt
+serial = $d/serial
+new_certs_dir = $d
+default_md = sha256
+policy = anything
+unique_subject = no
+copy_extensions = none
+[ anything ]
+commonName = supplied
+EOF
+}

@@ -301,20 +301,8 @@ refused "the leaf's own key for the CA" 6 "leaf/ok-key.pem: the CA key does not 
 echo "# row 12: an expired CA"
 # ======================================================================================================
 OSCA="$WORK/osca"
-mkdir -p "$OSCA" && : >"$OSCA/index.txt" && echo 1000 >"$OSCA/serial"
-cat >"$OSCA/ca.cnf" <<EOF
-[ ca ]
-default_ca = x
-[ x ]
-database = $OSCA/index.txt
-serial = $OSCA/serial
-new_certs_dir = $OSCA
-default_md = sha256
-policy = anything
-unique_subject = no
-copy_extensions = none
-[ anything ]
-commonName = supplied
+openssl_ca "$OSCA"
+cat >>"$OSCA/ca.cnf" <<EOF
 [ v3ca ]
 basicConstraints = critical,CA:TRUE
 keyUsage = critical,keyCertSign,cRLSign

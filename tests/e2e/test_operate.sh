@@ -50,21 +50,7 @@ verify_case() {
 # openssl's own CA, for certificates etcd-pki would never make. Its database is its own (not the
 # project's ca-index.txt); it signs with the cluster's CA key.
 OSCA="$WORK/osca"
-mkdir -p "$OSCA" && : >"$OSCA/index.txt" && echo 1000 >"$OSCA/serial"
-cat >"$OSCA/ca.cnf" <<EOF
-[ ca ]
-default_ca = x
-[ x ]
-database = $OSCA/index.txt
-serial = $OSCA/serial
-new_certs_dir = $OSCA
-default_md = sha256
-policy = anything
-unique_subject = no
-copy_extensions = none
-[ anything ]
-commonName = supplied
-EOF
+openssl_ca "$OSCA"
 # ext_like CERT [EKU] [KU]: openssl extension lines with CERT's SANs, key usage and EKU (EKU and
 # KU replaceable, in openssl's names: serverAuth, digitalSignature,keyEncipherment).
 ext_like() {

@@ -1,0 +1,20 @@
+#pragma once
+// Private text checks shared by the stages: UTF-8 well-formedness and control characters (in
+// subject values, SANs and the error lines that quote them).
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace etcd_pki::detail {
+
+// Length of the well-formed UTF-8 sequence at s[i] (1 to 4), or 0 when there is none there (a
+// stray continuation byte, an overlong form, a surrogate, above U+10FFFF, or truncated).
+size_t utf8_length(std::string_view s, size_t i);
+bool valid_utf8(std::string_view s);
+
+// "contains the control character U+00XX at byte N" for the first C0 control character or DEL
+// (NUL included), or nothing.
+std::optional<std::string> control_character_problem(std::string_view s);
+
+}  // namespace etcd_pki::detail
