@@ -10,6 +10,7 @@
 #include "etcd_pki/crl.hpp"
 #include "etcd_pki/profile.hpp"
 #include "parallel.hpp"
+#include "json_fields.hpp"
 
 namespace etcd_pki {
 
@@ -181,7 +182,7 @@ std::string render_json(const ExpiryReport& r) {
   }
   j["entries"] = list;
   j["skipped"] = r.skipped;
-  return j.dump(2) + "\n";
+  return detail::json_text(j) + "\n";
 }
 
 }  // namespace etcd_pki

@@ -7,6 +7,7 @@
 #include "etcd_pki/profile.hpp"
 #include "ossl.hpp"
 #include "x509_util.hpp"
+#include "json_fields.hpp"
 
 namespace etcd_pki {
 
@@ -156,7 +157,7 @@ InspectedItem describe_certificate(const Certificate& cert, const std::string& f
       }
     item.fields.push_back({"Revoked", status});
   }
-  item.json = j.dump(2);
+  item.json = detail::json_text(j);
   return item;
 }
 
@@ -180,7 +181,7 @@ InspectedItem describe_csr(const Csr& csr, const std::string& file) {
   item.fields.push_back({"Signature", "valid"});  // Csr::from_pem verified it
   j["signature_valid"] = true;
   item.fields.push_back({"Public key SHA-256", item.public_key_sha256});
-  item.json = j.dump(2);
+  item.json = detail::json_text(j);
   return item;
 }
 
@@ -191,7 +192,7 @@ InspectedItem describe_key(const KeyPair& key, const std::string& file, bool is_
   j["file"] = file;
   add_key_fields(item, j, key);
   item.fields.push_back({"Public key SHA-256", item.public_key_sha256});
-  item.json = j.dump(2);
+  item.json = detail::json_text(j);
   return item;
 }
 
@@ -234,7 +235,7 @@ InspectedItem describe_crl(const Crl& crl, const std::string& file, const Inspec
   }
   item.fields.push_back({"SHA-256", crl.sha256_fingerprint()});
   j["sha256_fingerprint"] = crl.sha256_fingerprint();
-  item.json = j.dump(2);
+  item.json = detail::json_text(j);
   return item;
 }
 
@@ -301,7 +302,7 @@ std::vector<InspectedItem> inspect_data(const std::string& data, const std::stri
         items.push_back(describe_key(KeyPair::from_native(k.get()), file, false));
       } else if (label == "ENCRYPTED PRIVATE KEY" || block->header.find("ENCRYPTED") != std::string::npos) {
         InspectedItem item{file, ItemKind::private_key, {{"Key", "encrypted (etcd cannot read an encrypted key file)"}}, {}, {}};
-        item.json = Json{{"type", "private key"}, {"file", file}, {"encrypted", true}}.dump(2);
+        item.json = detail::json_text(Json{{"type", "private key"}, {"file", file}, {"encrypted", true}});
         items.push_back(std::move(item));
       } else if (label == "EC PARAMETERS") {
         continue;
@@ -363,7 +364,7 @@ std::string render_json(const std::vector<InspectedItem>& items) {
   if (items.size() == 1) return items.front().json + "\n";
   Json a = Json::array();
   for (const auto& it : items) a.push_back(Json::parse(it.json));
-  return a.dump(2) + "\n";
+  return detail::json_text(a) + "\n";
 }
 
 }  // namespace etcd_pki

@@ -19,6 +19,11 @@ using Json = nlohmann::ordered_json;
 // Deeper nesting is refused before parsing (copying or dumping such a value would recurse that deep).
 inline constexpr size_t kMaxJsonDepth = 100;
 
+// JSON text of a report, indented by 2. Strings from certificates, CSRs and file names may hold
+// bytes that are not UTF-8: they become U+FFFD, as Go's encoding/json writes them (nlohmann
+// would throw type_error 316).
+inline std::string json_text(const Json& j) { return j.dump(2, ' ', false, Json::error_handler_t::replace); }
+
 // Parses text as JSON; a syntax error becomes Error(category) "SOURCE: invalid JSON: line L, column C: ...",
 // and so does nesting deeper than kMaxJsonDepth.
 Json parse_json(std::string_view text, const std::string& source, Errc category);

@@ -16,6 +16,7 @@
 #include "etcd_pki/profile.hpp"
 #include "ossl.hpp"
 #include "parallel.hpp"
+#include "json_fields.hpp"
 
 namespace etcd_pki {
 
@@ -599,7 +600,7 @@ std::string render_json(const VerifyReport& r) {
   for (const auto& f : r.findings)
     list.push_back({{"severity", to_string(f.severity)}, {"file", f.file}, {"rule", f.rule}, {"message", f.message}, {"etcd_error", f.etcd_error}});
   j["findings"] = list;
-  return j.dump(2) + "\n";
+  return detail::json_text(j) + "\n";
 }
 
 }  // namespace etcd_pki

@@ -732,3 +732,19 @@ TEST_CASE("inspect: render_json gives an object for one item and an array for se
   CHECK(j2[1].at("type") == "private key");
   CHECK(j2[1].at("public_key_sha256") == j2[0].at("public_key_sha256"));
 }
+
+TEST_CASE("inspect --json: bytes that are not UTF-8 (a file name, a certificate field) become U+FFFD", "[inspect]") {
+  // nlohmann's dump threw type_error 316 on them (found by fuzz_inspect; the input is in
+  // tests/data/fuzz-regressions/fuzz_inspect/). Go's encoding/json writes U+FFFD too.
+  auto items = inspect_data(etcd1_cert().to_pem(), "bad\xff\xfe.pem", at_fixed_now());
+  std::string json = render_json(items);
+  CHECK_THAT(json, Contains("\"bad\xef\xbf\xbd\xef\xbf\xbd.pem\""));
+  CHECK_NOTHROW(nlohmann::json::parse(json));
+  // Its certificates, without the damaged CSR after them (an error of its own).
+  std::string fuzz_input = read_fixture("fuzz-regressions/fuzz_inspect/invalid-utf8-in-certificate.pem");
+  auto again = inspect_data(fuzz_input.substr(0, fuzz_input.find("-----BEGIN CERTIFICATE REQUEST")), "fuzzed.pem", at_fixed_now());
+  REQUIRE_FALSE(again.empty());
+  std::string fuzzed = render_json(again);
+  CHECK_THAT(fuzzed, Contains("\xef\xbf\xbd"));
+  CHECK_NOTHROW(nlohmann::json::parse(fuzzed));
+}
