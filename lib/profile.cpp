@@ -5,6 +5,7 @@
 #include "etcd_pki/error.hpp"
 #include "etcd_pki/hosts.hpp"
 #include "json_fields.hpp"
+#include "text.hpp"
 
 namespace etcd_pki {
 
@@ -128,6 +129,8 @@ Profile read_profile(const Json& j, const std::string& name, const std::string& 
   p.ocsp_no_check = f.boolean("ocsp_no_check").value_or(false);
   p.name_whitelist = f.string("name_whitelist").value_or("");
   if (!p.name_whitelist.empty()) {
+    if (auto problem = detail::regex_problem(p.name_whitelist))
+      throw f.error("name_whitelist", "invalid regular expression: " + *problem);
     try {
       std::regex re(p.name_whitelist);
     } catch (const std::regex_error& e) {

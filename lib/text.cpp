@@ -39,4 +39,33 @@ std::optional<std::string> control_character_problem(std::string_view s) {
   return std::nullopt;
 }
 
+std::optional<std::string> regex_problem(std::string_view pattern) {
+  constexpr size_t kMaxPattern = 1024, kMaxRepeat = 1000;
+  if (pattern.size() > kMaxPattern)
+    return "longer than " + std::to_string(kMaxPattern) + " characters (" + std::to_string(pattern.size()) + ")";
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      char next = pattern[++i];
+      if (next >= '1' && next <= '9')
+        return std::string("backreference \\") + next + " at character " + std::to_string(i) +
+               " (Go's regexp, which cfssl uses, has none)";
+    } else if (c == '{') {
+      // {n}, {n,}, {n,m}: every number at most kMaxRepeat (Go: "invalid repeat count").
+      size_t j = i + 1;
+      for (;;) {
+        size_t start = j;
+        while (j < pattern.size() && pattern[j] >= '0' && pattern[j] <= '9') ++j;
+        if (j == start) break;
+        if (j - start > 4 || std::stoul(std::string(pattern.substr(start, j - start))) > kMaxRepeat)
+          return "repeat count " + std::string(pattern.substr(start, j - start)) + " at character " +
+                 std::to_string(start + 1) + " is above " + std::to_string(kMaxRepeat);
+        if (j < pattern.size() && pattern[j] == ',') ++j;
+        else break;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace etcd_pki::detail

@@ -1,4 +1,6 @@
 // profile.hpp: cfssl usages, ca-config.json profiles, the built-in etcd profiles.
+#include <nlohmann/json.hpp>
+
 #include "support.hpp"
 
 using namespace test;
@@ -371,4 +373,41 @@ TEST_CASE("Policy: each profile knows the file and the place it was read from", 
   CHECK(p.profile("peer").path == "signing.profiles.peer");
   CHECK(p.profile("default").path == "signing.default");
   CHECK(Policy::builtin().profile("server").source.empty());
+}
+
+TEST_CASE("name_whitelist: what Go's regexp refuses and libstdc++ mishandles is Errc::config (fuzz_policy finding)", "[profile]") {
+  // A backreference with a huge number made libstdc++'s regex compiler overflow a long (UBSan).
+  auto policy_with = [](const std::string& re) {
+    nlohmann::json j = {{"signing", {{"profiles", {{"p", {{"expiry", "1h"}, {"usages", {"signing"}}, {"name_whitelist", re}}}}}}}};
+    return j.dump();
+  };
+  struct Case {
+    std::string re, says;
+  };
+  const Case refused[] = {
+      {"^etcd-(a)\\1$", "backreference \\1"},
+      {"(x)\\111111111111111111111111111111", "backreference \\1"},
+      {"a{1001}", "repeat count 1001"},
+      {"a{2,1001}", "repeat count 1001"},
+      {"a{99999999999999999999}", "repeat count 99999999999999999999"},
+      {std::string(1025, 'a'), "longer than 1024 characters"},
+  };
+  for (const Case& c : refused) {
+    INFO(c.re.substr(0, 60));
+    Error e = catch_error([&] { (void)Policy::from_json(policy_with(c.re), "cfg.json"); });
+    CHECK(e.category() == Errc::config);
+    CHECK(e.source() == "cfg.json");
+    CHECK(e.field() == "signing.profiles.p.name_whitelist");
+    CHECK_THAT(e.message(), Contains("invalid regular expression") && Contains(c.says));
+  }
+  for (const std::string ok : {"a{1000}", "a{0,1000}", "\\\\1", "\\d{1,3}\\.example\\.com$", "x{3,}"}) {
+    INFO(ok);
+    CHECK_NOTHROW(Policy::from_json(policy_with(ok), "cfg.json"));
+  }
+  // A profile made in code is checked when it signs.
+  Profile p = profile_with({"signing", "server auth"});
+  p.name_whitelist = "(a)\\1";
+  Error e = catch_error([&] { (void)shared_root().signer().sign(leaf_csr("a"), p, at_time(fixed_now())); });
+  CHECK(e.category() == Errc::config);
+  CHECK_THAT(e.message(), Contains("backreference"));
 }
