@@ -11,7 +11,9 @@
 #                      is never modified (each run works on a scratch copy)
 #     TARGET...        only these targets (default: all, as listed in fuzz/CMakeLists.txt)
 #   env: FUZZ_SECONDS, FUZZ_JOBS (targets run at once, default 1; each uses one core),
-#        FUZZ_TIMEOUT (seconds one input may take, default 20), FUZZ_CXX (default clang++-14)
+#        FUZZ_TIMEOUT (seconds one input may take, default 20), FUZZ_CXX (default clang++-14),
+#        FUZZ_SEED (libFuzzer's -seed; default random. scripts/test.sh, the CI gate, fixes it so
+#        that a run is reproducible: same code, same inputs tried)
 #
 # Seeds: fuzz/corpus/TARGET/ (hand-written, committed), the JSON, PEM and DER files of
 # tests/data (CSR JSON -> fuzz_request, ca-config -> fuzz_policy, cluster specs ->
@@ -41,6 +43,8 @@ for t in "${TARGETS[@]}"; do
 done
 JOBS=${FUZZ_JOBS:-1}
 TIMEOUT=${FUZZ_TIMEOUT:-20}
+SEED_ARGS=()
+if [ -n "${FUZZ_SEED:-}" ]; then SEED_ARGS=(-seed="$FUZZ_SEED"); fi
 CXX=${FUZZ_CXX:-clang++-14}
 
 max_len() {
@@ -99,7 +103,7 @@ run_target() {
   rm -rf "$art"
   mkdir -p "$art"
   "$bin" -max_total_time="$SECONDS_PER_TARGET" -max_len="$(max_len "$t")" -rss_limit_mb=2048 -timeout="$TIMEOUT" \
-    -print_final_stats=1 -artifact_prefix="$art/" "${dict[@]}" "$corpus" >"$log" 2>&1 || rc=$?
+    -print_final_stats=1 -artifact_prefix="$art/" "${SEED_ARGS[@]}" "${dict[@]}" "$corpus" >"$log" 2>&1 || rc=$?
   local found
   found=$(find "$art" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | sort)
   if [ "$rc" -ne 0 ] || [ -n "$found" ]; then status=FAIL; fi
@@ -124,7 +128,7 @@ run_target() {
   cat "$RUN/$t.result"
 }
 
-echo "fuzz: ${#TARGETS[@]} targets, ${SECONDS_PER_TARGET}s each, $JOBS at a time (logs: build-fuzz/run/)"
+echo "fuzz: ${#TARGETS[@]} targets, ${SECONDS_PER_TARGET}s each, $JOBS at a time, seed ${FUZZ_SEED:-random} (logs: build-fuzz/run/)"
 t0=$(date +%s)
 running=0
 for t in "${TARGETS[@]}"; do
