@@ -8,6 +8,7 @@
 #include "internal.hpp"
 #include "ossl.hpp"
 #include "x509_util.hpp"
+#include "text.hpp"
 
 namespace etcd_pki {
 
@@ -178,6 +179,10 @@ CaIndex CaIndex::parse(std::string_view text, const std::string& source) {
     }
     auto fail = [&](const std::string& why) { return Error(Errc::input, why, source, "line " + std::to_string(line_no)); };
     if (f.size() != 6) throw fail("expected 6 tab-separated fields (status, expiry, revocation, serial, file, subject)");
+    // OpenSSL writes control characters in a subject as \xNN; a raw one (a stray '\r' before the
+    // line's end, say) would not survive a rewrite of the file.
+    for (size_t i = 0; i < f.size(); ++i)
+      if (auto problem = detail::control_character_problem(f[i])) throw fail("field " + std::to_string(i + 1) + " " + *problem);
     IndexEntry e;
     if (f[0] != "V" && f[0] != "R" && f[0] != "E") throw fail("status must be V, R or E");
     e.status = f[0][0];

@@ -423,6 +423,10 @@ TEST_CASE("CaIndex::parse: a malformed line is an input error naming the file an
       {"R\t350101000000Z\t250311080000Z,stolen\t1A2B\tunknown\t/CN=x", "unknown revocation reason \"stolen\""},
       {"V\t350101000000Z\t\tXYZ\tunknown\t/CN=x", "invalid serial \"XYZ\""},
       {"V\t350101000000Z\t\t\tunknown\t/CN=x", "invalid serial"},
+      // fuzz_ca_index: a subject ending in '\r\r' lost one '\r' on every rewrite of the file.
+      {"V\t350101000000Z\t\t1A2B\tunknown\t/CN=x\r\r", "field 6 contains the control character U+000D at byte 6"},
+      {std::string("V\t350101000000Z\t\t1A2B\tunknown\t/CN=a") + '\0' + "b", "field 6 contains the control character U+0000 at byte 6"},
+      {"V\t350101000000Z\t\t1A2B\tunk\x01\t/CN=x", "field 5 contains the control character U+0001"},
   };
   for (const auto& c : cases) {
     INFO("line: " << c.bad_line);
