@@ -58,15 +58,11 @@ Bundle sign_csr(const std::string& csr_pem, const Signer& signer, const Profile&
 Signer load_signer(const std::string& ca_path, const std::string& ca_key_path, const Passphrase& passphrase) {
   Certificate ca = Certificate::from_pem(read_text_file(ca_path, Errc::ca), ca_path, Errc::ca);
   std::string key_pem = read_text_file(ca_key_path, Errc::ca);
-  std::optional<KeyPair> loaded;
-  try {
-    loaded = KeyPair::from_pem(key_pem, ca_key_path, passphrase);
-  } catch (...) {
-    OPENSSL_cleanse(key_pem.data(), key_pem.size());
-    throw;
-  }
-  OPENSSL_cleanse(key_pem.data(), key_pem.size());
-  KeyPair key = std::move(*loaded);
+  struct Wipe {  // the key file's text, cleansed however this returns
+    std::string& text;
+    ~Wipe() { OPENSSL_cleanse(text.data(), text.size()); }
+  } wipe{key_pem};
+  KeyPair key = KeyPair::from_pem(key_pem, ca_key_path, passphrase);
   return Signer(std::move(ca), std::move(key), ca_path, ca_key_path);
 }
 

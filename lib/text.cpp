@@ -1,6 +1,7 @@
 #include "text.hpp"
 
 #include <cstdio>
+#include <regex>
 
 namespace etcd_pki::detail {
 
@@ -64,6 +65,11 @@ std::optional<std::string> regex_problem(std::string_view pattern) {
         else break;
       }
     }
+  }
+  try {
+    std::regex compiled{std::string(pattern)};
+  } catch (const std::regex_error& e) {
+    return e.what();
   }
   return std::nullopt;
 }

@@ -17,9 +17,10 @@ bool valid_utf8(std::string_view s);
 // (NUL included), or nothing.
 std::optional<std::string> control_character_problem(std::string_view s);
 
-// What makes a name_whitelist pattern unsafe to give std::regex, or nothing: the constructs Go's
-// regexp (cfssl's) refuses too, where libstdc++ overflows or recurses: backreferences (\1..\9),
-// repeat counts above 1000, and more than 1024 characters.
+// What makes a name_whitelist pattern invalid or unsafe to give std::regex, or nothing: the
+// constructs Go's regexp (cfssl's) refuses too, where libstdc++ overflows or recurses
+// (backreferences \1..\9, repeat counts above 1000, more than 1024 characters), then anything
+// std::regex itself refuses.
 std::optional<std::string> regex_problem(std::string_view pattern);
 
 }  // namespace etcd_pki::detail

@@ -5,7 +5,6 @@
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 
-#include <cstdio>
 #include <cstring>
 
 namespace etcd_pki::detail {
@@ -20,13 +19,18 @@ bool go_printable(const std::string& s) {
   return true;
 }
 
+std::string oid_text(const ASN1_OBJECT* obj) {
+  char buf[128];
+  int n = OBJ_obj2txt(buf, sizeof buf, obj, 1);
+  return n > 0 ? std::string(buf, std::min<size_t>(static_cast<size_t>(n), sizeof buf - 1)) : std::string();
+}
+
 std::string attribute_name(const ASN1_OBJECT* obj) {
   int nid = OBJ_obj2nid(obj);
   if (nid == NID_pkcs9_emailAddress) return "E";
   if (const char* sn = nid != NID_undef ? OBJ_nid2sn(nid) : nullptr) return sn;
-  char buf[128];
-  int n = OBJ_obj2txt(buf, sizeof buf, obj, 1);
-  return n > 0 ? std::string(buf, std::min<size_t>(static_cast<size_t>(n), sizeof buf - 1)) : "?";
+  std::string text = oid_text(obj);
+  return text.empty() ? "?" : text;
 }
 
 void add_entry(X509_NAME* name, const ASN1_OBJECT* obj, const std::string& value, bool new_rdn) {
@@ -44,12 +48,6 @@ void add_rdn(X509_NAME* name, int nid, const std::vector<std::string>& values) {
     add_entry(name, OBJ_nid2obj(nid), v, first);
     first = false;
   }
-}
-
-std::string oid_text(const ASN1_OBJECT* obj) {
-  char buf[128];
-  int n = OBJ_obj2txt(buf, sizeof buf, obj, 1);
-  return n > 0 ? std::string(buf, std::min<size_t>(static_cast<size_t>(n), sizeof buf - 1)) : std::string();
 }
 
 }  // namespace
