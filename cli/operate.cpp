@@ -143,16 +143,16 @@ int revoke(const RevokeArgs& a) {
     } else {
       serial = normalize_serial_hex(text);
       if (!index.find(serial))
-        print_warnings({"serial " + serial + " is not in " + index_path + " (issued by another tool?); revoking it anyway"});
+        print_warnings({"serial " + openssl_serial_hex(serial) + " is not in " + index_path + " (issued by another tool?); revoking it anyway"});
     }
   }
   TimePoint now = now_or(std::nullopt);
   bool changed = false;
   update_ca_index(index_path, [&](CaIndex& index) { changed = index.revoke(serial, now, reason, cert); });
-  if (!changed) print_warnings({"serial " + serial + " was already revoked"});
+  if (!changed) print_warnings({"serial " + openssl_serial_hex(serial) + " was already revoked"});
   Crl c = write_crl(signer, ca.cert, copt);
   CrlPaths paths = CrlPaths::for_ca(ca.cert);
-  std::cerr << "etcd-pki: revoked serial " << serial << " (" << to_string(reason) << "); CRL with " << c.revoked().size()
+  std::cerr << "etcd-pki: revoked serial " << openssl_serial_hex(serial) << " (" << to_string(reason) << "); CRL with " << c.revoked().size()
             << " revoked certificate(s), next update " << format_rfc3339(*c.next_update()) << ": " << paths.der << ", " << paths.pem
             << "\n";
   return 0;

@@ -123,6 +123,10 @@ std::optional<std::string> decimal_to_serial_hex(std::string_view digits) {
   return strip_zeros(out);
 }
 
+std::string openssl_serial_hex(const std::string& serial_hex) {
+  return serial_hex.size() % 2 ? "0" + serial_hex : serial_hex;
+}
+
 std::string normalize_serial_hex(std::string_view text) {
   std::string_view s = text;
   auto bad = [&] {
@@ -230,8 +234,7 @@ std::string CaIndex::to_text() const {
       rev = index_time(*e.revoked_at);
       if (e.reason != RevocationReason::unspecified) rev += std::string(",") + to_string(e.reason);
     }
-    // OpenSSL writes an even number of hex digits.
-    std::string serial = e.serial.size() % 2 ? "0" + e.serial : e.serial;
+    std::string serial = openssl_serial_hex(e.serial);
     out += std::string(1, e.status) + "\t" + index_time(e.not_after) + "\t" + rev + "\t" + serial + "\tunknown\t" + e.subject + "\n";
   }
   return out;

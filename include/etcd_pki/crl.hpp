@@ -35,6 +35,10 @@ const char* to_string(RevocationReason r);  // RFC 5280 / OpenSSL name: "keyComp
 // comparisons. Accepts "0x1A", "1a:2b", "1A2B" (hex) and "dec:123"; Errc::usage otherwise.
 std::string normalize_serial_hex(std::string_view text);
 std::optional<std::string> decimal_to_serial_hex(std::string_view digits);  // nullopt if not all digits
+// A normalize_serial_hex serial as OpenSSL prints it, with an even number of digits ("5A1F" ->
+// "5A1F", "55001D" -> "55001D", "5001D" -> "05001D"): for the index file and for messages, so
+// that they match `openssl x509 -serial`.
+std::string openssl_serial_hex(const std::string& serial_hex);
 
 struct IndexEntry {
   char status = 'V';  // 'V' valid, 'R' revoked ('E' expired is read, never written)
