@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "etcd_pki/error.hpp"
+#include "etcd_pki/process.hpp"
 #include "etcd_pki/version.hpp"
 
 using namespace etcd_pki;
@@ -160,6 +161,7 @@ int main(int argc, char** argv) {
   js->callback([&] { rc = cfssljson(js->remaining()); });
 
   try {
+    init_command_line_process();
     app.parse(argc, argv);
     return rc;
   } catch (const CLI::CallForHelp& e) {
