@@ -273,7 +273,7 @@ Issued Signer::sign(const Csr& csr, const Profile& profile, const SignOptions& o
 }
 
 Issued Signer::self_sign(const Csr& csr, const KeyPair& key, const Profile& profile, const SignOptions& options) {
-  if (!key.same_public_key(csr.public_key()))
+  if (!detail::public_key_matches(X509_REQ_get_X509_PUBKEY(csr.native_handle()), key.native_handle()))
     throw Error(Errc::key, "the key does not match the CSR");
   CertificatePlan plan = plan_certificate(csr, profile, IssuerInfo{std::nullopt, std::nullopt, true}, options);
   return {encode(plan, X509_REQ_get_X509_PUBKEY(csr.native_handle()), nullptr, key), std::move(plan.warnings)};

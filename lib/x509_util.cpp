@@ -308,6 +308,24 @@ void set_public_key(X509_PUBKEY* dst, EVP_PKEY* key) {
   X509_PUBKEY_free(tmp);
 }
 
+bool public_key_matches(const X509_PUBKEY* spki, EVP_PKEY* key) {
+  ossl::ClearErrors clear;
+  auto der = [](const X509_PUBKEY* pub) {
+    unsigned char* out = nullptr;
+    int len = i2d_X509_PUBKEY(pub, &out);
+    std::string s = len > 0 ? std::string(reinterpret_cast<char*>(out), static_cast<size_t>(len)) : std::string();
+    OPENSSL_free(out);
+    return s;
+  };
+  std::string have = der(spki);
+  if (have.empty()) return false;
+  ossl::Ptr<X509_PUBKEY, X509_PUBKEY_free> mine(X509_PUBKEY_new());
+  if (mine && build_public_key(mine.get(), key) && der(mine.get()) == have) return true;
+  const auto* p = reinterpret_cast<const unsigned char*>(have.data());
+  ossl::PKey decoded(d2i_PUBKEY(nullptr, &p, static_cast<long>(have.size())));
+  return decoded && EVP_PKEY_eq(decoded.get(), key) == 1;
+}
+
 void copy_public_key(X509_PUBKEY* dst, const X509_PUBKEY* src) {
   const unsigned char* bits = nullptr;
   int len = 0;

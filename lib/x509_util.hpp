@@ -55,6 +55,10 @@ std::string utf8(const ASN1_STRING* s);
 // decoder round trip that X509_set_pubkey makes (~0.4 ms a call, 7x a P-256 key generation).
 // RSA, ECDSA on a named curve and Ed25519; any other key takes OpenSSL's generic path.
 void set_public_key(X509_PUBKEY* dst, EVP_PKEY* key);
+// Whether the SubjectPublicKeyInfo `spki` holds `key`'s public key. Compares DER first (the bytes
+// set_public_key would write), so the common case decodes nothing; when the bytes differ (another
+// encoding of the same key, e.g. a compressed EC point) the key is decoded and compared.
+bool public_key_matches(const X509_PUBKEY* spki, EVP_PKEY* key);
 // Copies the SubjectPublicKeyInfo `src` into `dst` field by field (no decoding).
 void copy_public_key(X509_PUBKEY* dst, const X509_PUBKEY* src);
 

@@ -1,5 +1,6 @@
 // signer.hpp: plan_certificate (the policy, tested without signing) and Signer (encoding and
 // signing), checked with OpenSSL's own verifier.
+#include <openssl/core_names.h>
 #include <openssl/sha.h>
 
 #include <set>
@@ -830,6 +831,31 @@ TEST_CASE("Signer::self_sign refuses a key that is not the CSR's", "[signer]") {
   KeyPair other = KeyPair::generate({KeyAlgo::ecdsa, 256});
   Error e = catch_error([&] { Signer::self_sign(leaf_csr("x"), other, builtin().profile("ca"), at_time(fixed_now())); });
   CHECK(e.category() == Errc::key);
+  CHECK_THAT(e.message(), Contains("does not match the CSR"));
+}
+
+TEST_CASE("Signer::self_sign accepts the key when the CSR encodes it differently (a compressed EC point)", "[signer]") {
+  // The key check compares DER first and decodes only when the bytes differ: the same key with a
+  // compressed point is still the CSR's key, and another key still is not.
+  KeyPair key = KeyPair::generate({KeyAlgo::ecdsa, 256});
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> dup(EVP_PKEY_dup(key.native_handle()), EVP_PKEY_free);
+  REQUIRE(dup);
+  REQUIRE(EVP_PKEY_set_utf8_string_param(dup.get(), OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "compressed") == 1);
+  std::unique_ptr<X509_REQ, decltype(&X509_REQ_free)> req(X509_REQ_new(), X509_REQ_free);
+  X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req.get()), "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("compressed"), -1, -1, 0);
+  REQUIRE(X509_REQ_set_pubkey(req.get(), dup.get()) == 1);
+  REQUIRE(X509_REQ_sign(req.get(), dup.get(), EVP_sha256()) > 0);
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  REQUIRE(PEM_write_bio_X509_REQ(bio.get(), req.get()) == 1);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &data);
+  Csr csr = Csr::from_pem(std::string(data, static_cast<size_t>(n)));
+  REQUIRE(csr.public_key().public_key_der() != key.public_key_der());  // really another encoding
+  Issued ca = Signer::self_sign(csr, key, builtin().profile("ca"), at_time(fixed_now()));
+  CHECK(ca.certificate.public_key().same_public_key(key));
+  KeyPair other = KeyPair::generate({KeyAlgo::ecdsa, 256});
+  Error e = catch_error([&] { Signer::self_sign(csr, other, builtin().profile("ca"), at_time(fixed_now())); });
   CHECK_THAT(e.message(), Contains("does not match the CSR"));
 }
 
