@@ -102,8 +102,16 @@ def main():
     ap.add_argument("--cfssl-big-runs", type=int, default=1, help="cfssl runs for W5/W6 (each takes a minute)")
     ap.add_argument("--workdir", default=None, help="where the outputs go (default: a folder under build-bench/)")
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--only", default=None, help="comma-separated workloads to run, e.g. W2,W4 (W6 needs W5)")
     ap.add_argument("--update-docs", action="store_true")
     a = ap.parse_args()
+    only = set(a.only.split(",")) if a.only else None
+    if only and a.update_docs:
+        sys.exit("bench: --only gives a partial table; --update-docs needs all workloads")
+    if only and "W6" in only:
+        only |= {"W5"}
+    if only and "W5" in only:
+        only |= {"W5s"}
     E = os.path.abspath(a.etcd_pki)
     if a.smoke:
         a.runs, a.members, a.cfssl_big_runs = 1, 10, 1
@@ -157,6 +165,8 @@ def main():
 
     results = {}
     keep = {}  # W5's last outputs, for W6
+    if only:
+        workloads = [w for w in workloads if w[0] in only]
     for wid, title, files, etcd, cf, fl, fl_cores, runs in workloads:
         res = {"etcd-pki": [], "cfssl": []}
         dirs = []
@@ -182,15 +192,15 @@ def main():
                 shutil.rmtree(d, ignore_errors=True)
 
     # W6: verify + expiry over W5's output; cfssl has neither, its nearest is certinfo per certificate.
-    pki = os.path.join(keep["W5"], "pki")
     res = {"etcd-pki": [], "cfssl": []}
-    for r in range(a.runs):
+    for r in range(a.runs if "W5" in keep else 0):
         res["etcd-pki"].append(run_timed(f"{E} verify pki >/dev/null && {E} expiry pki --within 1d >/dev/null", keep["W5"]))
         if r < a.cfssl_big_runs:
             res["cfssl"].append(run_timed(
                 "find pki -name '*.pem' ! -name '*-key.pem' -print0 | xargs -0 -n1 cfssl certinfo -cert >/dev/null",
                 keep["W5"]))
-    results["W6"] = (f"verify + expiry over the W5 output ({a.members} members)", res, None, use_cores)
+    if "W5" in keep:
+        results["W6"] = (f"verify + expiry over the W5 output ({a.members} members)", res, None, use_cores)
     shutil.rmtree(work, ignore_errors=True)
 
     # The tables.
@@ -221,6 +231,8 @@ def main():
     lines.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     summary = {}
     for wid in ("W1", "W2", "W3", "W4", "W5", "W5s", "W6"):
+        if wid not in results:
+            continue
         title, res, fl, fl_cores = results[wid]
         ew, ec_, er = med(res["etcd-pki"], "wall"), med(res["etcd-pki"], "cpu"), max(x["rss_kib"] for x in res["etcd-pki"])
         cw = med(res["cfssl"], "wall")
