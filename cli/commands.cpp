@@ -154,7 +154,7 @@ int cluster(const ClusterArgs& a) {
   if (tty)
     opt.progress = [&](size_t done, size_t total) {
       std::lock_guard lock(progress_mutex);
-      std::cerr << "\retcd-pki: issued " << done << "/" << total << std::flush;
+      std::cerr << "\retcd-pki: keys and certificates " << done << "/" << total << std::flush;
     };
   ClusterResult r = build_cluster(spec, opt);
   if (tty && !r.issued.empty()) std::cerr << "\n";

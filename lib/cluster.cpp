@@ -303,7 +303,8 @@ bool exists(const std::string& p) {
 }
 
 // Why an existing pair cannot be kept ("" when it can).
-std::string stale_reason(Artifact& a, const Signer& signer, TimePoint now) {
+// `signer` is null when the cluster CA is about to be made: nothing existing is signed by it.
+std::string stale_reason(Artifact& a, const Signer* signer, TimePoint now) {
   try {
     a.cert_pem = read_text_file(a.cert_path);
     a.key_pem = read_text_file(a.key_path);
@@ -311,7 +312,7 @@ std::string stale_reason(Artifact& a, const Signer& signer, TimePoint now) {
     a.cert = cert;
     KeyPair key = KeyPair::from_pem(a.key_pem, a.key_path);
     if (!key.same_public_key(cert.public_key())) return "the key does not match the certificate";
-    if (!cert.signed_by(signer.ca_certificate())) return "not signed by the cluster CA";
+    if (!signer || !cert.signed_by(signer->ca_certificate())) return "not signed by the cluster CA";
     if (cert.not_after() <= now) return "expired on " + format_rfc3339(cert.not_after());
     if (std::string cn = cert.subject().common_name; cn != a.request.subject.common_name)
       return "CN is \"" + cn + "\", the spec says \"" + a.request.subject.common_name + "\"";
@@ -368,8 +369,10 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   // missing folder is made for the lock (0700, as write_files would) and removed if the run fails.
   FolderLocks lock({paths.out}, mode_t{0700});
 
-  // 1. The CA: an existing one from the spec, the one already in out/ca, or a new one.
+  // 1. The CA: an existing one from the spec, the one already in out/ca, or a new one (its key is
+  //    made with the others, in step 4).
   std::optional<Signer> signer;
+  std::optional<Request> new_ca;
   std::string ca_pem;
   if (!spec.ca_cert_file.empty()) {
     signer.emplace(load_signer(spec.ca_cert_file, spec.ca_key_file, opt.ca_passphrase));
@@ -404,17 +407,8 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
       if (!ca_req.ca) ca_req.ca = CaOptions{};
       if (!ca_req.ca->expiry) ca_req.ca->expiry = spec.ca_expiry;
     }
-    SignOptions so;
-    so.now = now;
-    Bundle ca = make_ca(ca_req, so, "ca");
-    signer.emplace(Certificate::from_pem(*ca.cert_pem), KeyPair::from_pem(*ca.key_pem));
-    ca_pem = *ca.cert_pem;
-    files.push_back({paths.ca_cert(), *ca.cert_pem, 0644});
-    files.push_back({paths.ca_key(), opt.ca_passphrase.empty() ? *ca.key_pem : signer->ca_key().to_pem_encrypted(opt.ca_passphrase),
-                     0600});
-    files.push_back({paths.ca_csr(), *ca.csr_pem, 0644});
-    result.issued.push_back("ca");
-    for (auto& w : ca.warnings) result.warnings.push_back(w);
+    ca_req.validate_for_ca("ca");
+    new_ca = std::move(ca_req);
   }
 
   // 2. The certificates the spec asks for.
@@ -459,7 +453,7 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   for (auto& a : artifacts) {
     bool have_cert = exists(a.cert_path), have_key = exists(a.key_path);
     if (!opt.force && (have_cert || have_key)) {
-      std::string reason = have_cert && have_key ? stale_reason(a, *signer, now)
+      std::string reason = have_cert && have_key ? stale_reason(a, signer ? &*signer : nullptr, now)
                                                  : std::string(have_cert ? "its key is missing" : "its certificate is missing");
       if (!reason.empty())
         throw Error(Errc::exists, "exists but cannot be kept: " + reason + "; use --force to re-issue it",
@@ -470,19 +464,43 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
       to_issue.push_back(&a);
     }
   }
+  // 4. All the new keys at once, the CA's too, on all cores (an RSA key is two jobs, one per
+  //    prime); then the CA; then the certificates.
+  std::vector<KeySpec> specs;
+  if (new_ca) specs.push_back(new_ca->key);
+  for (const Artifact* a : to_issue) specs.push_back(a->request.key);
+  const size_t total = specs.size() + to_issue.size();
+  std::function<void(size_t, size_t)> key_progress, cert_progress;
+  if (opt.progress) {
+    key_progress = [&](size_t done, size_t) { opt.progress(done, total); };
+    cert_progress = [&](size_t done, size_t) { opt.progress(specs.size() + done, total); };
+  }
+  std::vector<KeyPair> keys = KeyPair::generate_many(specs, opt.threads, key_progress);
+  const size_t first_leaf_key = new_ca ? 1 : 0;
   SignOptions so;
   so.now = now;
+  if (new_ca) {
+    Bundle ca = make_ca(*new_ca, keys[0], so, "ca");
+    signer.emplace(*ca.certificate, keys[0]);
+    ca_pem = *ca.cert_pem;
+    files.push_back({paths.ca_cert(), *ca.cert_pem, 0644});
+    files.push_back({paths.ca_key(), opt.ca_passphrase.empty() ? *ca.key_pem : keys[0].to_pem_encrypted(opt.ca_passphrase),
+                     0600});
+    files.push_back({paths.ca_csr(), *ca.csr_pem, 0644});
+    result.issued.push_back("ca");
+    for (auto& w : ca.warnings) result.warnings.push_back(w);
+  }
   detail::parallel_for(
       to_issue.size(), opt.threads,
       [&](size_t i) {
         Artifact& a = *to_issue[i];
-        Bundle b = issue(a.request, *signer, *a.profile, so, a.label);
+        Bundle b = issue(a.request, keys[first_leaf_key + i], *signer, *a.profile, so, a.label);
         a.cert_pem = *b.cert_pem;
         a.key_pem = *b.key_pem;
         a.cert = std::move(b.certificate);
         a.warnings = std::move(b.warnings);
       },
-      opt.progress);
+      cert_progress);
   for (Artifact* a : to_issue) {
     files.push_back({a->cert_path, a->cert_pem, 0644});
     files.push_back({a->key_path, a->key_pem, 0600});

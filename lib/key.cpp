@@ -6,6 +6,8 @@
 #include <openssl/pkcs12.h>
 #include <openssl/rsa.h>
 
+#include <array>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -13,6 +15,7 @@
 
 #include "internal.hpp"
 #include "ossl.hpp"
+#include "parallel.hpp"
 
 namespace etcd_pki {
 
@@ -74,26 +77,43 @@ ossl::Bignum secret_bn() {
 // FIPS 186-4 method with auxiliary primes, about 2.3x slower here for no practical gain outside
 // FIPS mode (docs/performance.md). The checks SP 800-56B asks for are kept: gcd(e, p-1) =
 // gcd(e, q-1) = 1, |p - q| > 2^(bits/2 - 100), d > 2^(bits/2); then a pairwise sign/verify test.
-ossl::PKey generate_rsa(int bits) {
+// The two primes are independent jobs (rsa_prime), so generate_many finds them on two cores.
+
+constexpr int kRsaE = RSA_F4;
+
+// One prime of `pbits` bits with gcd(e, prime - 1) = 1.
+ossl::Bignum rsa_prime(int pbits) {
   ossl::ClearErrors clear;
   auto ctx = ossl::check<BnCtx>(BN_CTX_secure_new(), "BN_CTX_secure_new");
   auto e = ossl::check<ossl::Bignum>(BN_new(), "BN_new");
-  ossl::check(BN_set_word(e.get(), RSA_F4), "BN_set_word");
-  auto p = secret_bn(), q = secret_bn(), n = ossl::check<ossl::Bignum>(BN_new(), "BN_new");
+  ossl::check(BN_set_word(e.get(), kRsaE), "BN_set_word");
+  auto prime = secret_bn(), minus1 = secret_bn(), gcd = secret_bn();
+  for (;;) {
+    ossl::check(BN_generate_prime_ex2(prime.get(), pbits, 0, nullptr, nullptr, nullptr, ctx.get()), "generating an RSA prime");
+    ossl::check(BN_sub(minus1.get(), prime.get(), BN_value_one()), "BN_sub");
+    ossl::check(BN_gcd(gcd.get(), minus1.get(), e.get(), ctx.get()), "BN_gcd");
+    if (BN_is_one(gcd.get())) return prime;
+  }
+}
+
+int rsa_prime_bits(int bits, int which) { return which == 0 ? (bits + 1) / 2 : bits / 2; }
+
+// The key of `bits` bits from primes p and q (rsa_prime(rsa_prime_bits(bits, 0 and 1))). When the
+// pair fails a check (|p - q| too small, d too small: each about 2^-100 likely) new primes are
+// found here, on this thread.
+ossl::PKey assemble_rsa(int bits, ossl::Bignum p, ossl::Bignum q) {
+  ossl::ClearErrors clear;
+  auto ctx = ossl::check<BnCtx>(BN_CTX_secure_new(), "BN_CTX_secure_new");
+  auto e = ossl::check<ossl::Bignum>(BN_new(), "BN_new");
+  ossl::check(BN_set_word(e.get(), kRsaE), "BN_set_word");
+  auto n = ossl::check<ossl::Bignum>(BN_new(), "BN_new");
   auto p1 = secret_bn(), q1 = secret_bn(), lambda = secret_bn(), gcd = secret_bn(), d = secret_bn();
   auto dp = secret_bn(), dq = secret_bn(), qinv = secret_bn(), diff = secret_bn(), tmp = secret_bn();
-  auto prime = [&](BIGNUM* out, BIGNUM* minus1, int pbits) {
-    for (;;) {
-      ossl::check(BN_generate_prime_ex2(out, pbits, 0, nullptr, nullptr, nullptr, ctx.get()), "generating an RSA prime");
-      ossl::check(BN_sub(minus1, out, BN_value_one()), "BN_sub");
-      ossl::check(BN_gcd(gcd.get(), minus1, e.get(), ctx.get()), "BN_gcd");
-      if (BN_is_one(gcd.get())) return;
-    }
-  };
-  for (;;) {
-    prime(p.get(), p1.get(), (bits + 1) / 2);
-    prime(q.get(), q1.get(), bits / 2);
-    if (BN_cmp(p.get(), q.get()) < 0) std::swap(p, q), std::swap(p1, q1);
+  for (bool first = true;; first = false) {
+    if (!first) p = rsa_prime(rsa_prime_bits(bits, 0)), q = rsa_prime(rsa_prime_bits(bits, 1));
+    if (BN_cmp(p.get(), q.get()) < 0) std::swap(p, q);
+    ossl::check(BN_sub(p1.get(), p.get(), BN_value_one()), "BN_sub");
+    ossl::check(BN_sub(q1.get(), q.get(), BN_value_one()), "BN_sub");
     ossl::check(BN_sub(diff.get(), p.get(), q.get()), "BN_sub");
     if (BN_num_bits(diff.get()) <= bits / 2 - 100) continue;
     ossl::check(BN_mul(n.get(), p.get(), q.get(), ctx.get()), "BN_mul");
@@ -109,7 +129,6 @@ ossl::PKey generate_rsa(int bits) {
   ossl::check(BN_mod(dp.get(), d.get(), p1.get(), ctx.get()), "BN_mod");
   ossl::check(BN_mod(dq.get(), d.get(), q1.get(), ctx.get()), "BN_mod");
   if (!BN_mod_inverse(qinv.get(), q.get(), p.get(), ctx.get())) throw_openssl(Errc::crypto, "RSA CRT coefficient");
-
   auto bld = ossl::check<ParamBld>(OSSL_PARAM_BLD_new(), "OSSL_PARAM_BLD_new");
   const std::pair<const char*, const BIGNUM*> fields[] = {
       {OSSL_PKEY_PARAM_RSA_N, n.get()},           {OSSL_PKEY_PARAM_RSA_E, e.get()},
@@ -141,13 +160,16 @@ ossl::PKey generate_rsa(int bits) {
   return key;
 }
 
-}  // namespace
+// One key of a generate_many call, or (for RSA, `part` 0 and 1) one of its primes.
+struct KeyJob {
+  size_t key;
+  int part;
+};
 
-KeyPair KeyPair::generate(const KeySpec& spec) {
-  ossl::ClearErrors clear;
+ossl::PKey generate_one(const KeySpec& spec) {
   EVP_PKEY* raw = nullptr;
   switch (spec.algo) {
-    case KeyAlgo::rsa: return KeyPair(share(generate_rsa(spec.size)));
+    case KeyAlgo::rsa: return assemble_rsa(spec.size, rsa_prime(rsa_prime_bits(spec.size, 0)), rsa_prime(rsa_prime_bits(spec.size, 1)));
     case KeyAlgo::ecdsa: {
       const char* curve = spec.size == 384 ? "P-384" : spec.size == 521 ? "P-521" : "P-256";
       raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", curve);
@@ -155,7 +177,48 @@ KeyPair KeyPair::generate(const KeySpec& spec) {
     }
     case KeyAlgo::ed25519: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
   }
-  return KeyPair(share(ossl::check<ossl::PKey>(raw, "generating a " + spec.to_string() + " key", Errc::crypto)));
+  return ossl::check<ossl::PKey>(raw, "generating a " + spec.to_string() + " key", Errc::crypto);
+}
+
+}  // namespace
+
+KeyPair KeyPair::generate(const KeySpec& spec, unsigned threads) {
+  if (spec.algo != KeyAlgo::rsa || threads == 1) {
+    ossl::ClearErrors clear;
+    return KeyPair(share(generate_one(spec)));
+  }
+  return std::move(generate_many({spec}, threads).front());
+}
+
+std::vector<KeyPair> KeyPair::generate_many(const std::vector<KeySpec>& specs, unsigned threads,
+                                            const std::function<void(size_t, size_t)>& progress) {
+  std::vector<KeyJob> jobs;
+  for (size_t k = 0; k < specs.size(); ++k) {
+    jobs.push_back({k, 0});
+    if (specs[k].algo == KeyAlgo::rsa) jobs.push_back({k, 1});
+  }
+  std::vector<ossl::PKey> keys(specs.size());
+  std::vector<std::array<ossl::Bignum, 2>> primes(specs.size());
+  std::vector<std::atomic<int>> primes_left(specs.size());  // RSA: the prime jobs still running
+  for (size_t k = 0; k < specs.size(); ++k) primes_left[k] = 2;
+  std::atomic<size_t> done{0};
+  detail::parallel_for(jobs.size(), threads, [&](size_t j) {
+    auto [k, part] = jobs[j];
+    const KeySpec& spec = specs[k];
+    if (spec.algo != KeyAlgo::rsa) {
+      ossl::ClearErrors clear;
+      keys[k] = generate_one(spec);
+    } else {
+      primes[k][static_cast<size_t>(part)] = rsa_prime(rsa_prime_bits(spec.size, part));
+      if (--primes_left[k] > 0) return;  // the other prime's job assembles the key
+      keys[k] = assemble_rsa(spec.size, std::move(primes[k][0]), std::move(primes[k][1]));
+    }
+    if (progress) progress(++done, specs.size());
+  });
+  std::vector<KeyPair> out;
+  out.reserve(specs.size());
+  for (auto& k : keys) out.push_back(KeyPair(share(std::move(k))));
+  return out;
 }
 
 KeyPair KeyPair::from_native(EVP_PKEY* pkey) {

@@ -18,11 +18,28 @@ auto attributed(const std::string& source, F f) -> decltype(f()) {
     throw e.with_source(source);
   }
 }
+
+void check_key_type(const Request& request, const KeyPair& key, const std::string& source) {
+  KeySpec have = key.spec();
+  if (have != request.key)
+    throw Error(Errc::key, "the key given is " + have.to_string() + " but the request asks for " + request.key.to_string(),
+                source, "key");
+}
+
+void refuse_ca_section(const Request& request, const std::string& source) {
+  if (request.ca)
+    throw Error(Errc::input, "a \"ca\" section is only allowed for init-ca (remove it, or use init-ca)", source, "ca");
+}
 }  // namespace
 
 Bundle make_ca(const Request& request, const SignOptions& options, const std::string& source) {
   request.validate_for_ca(source);
-  KeyPair key = KeyPair::generate(request.key);
+  return make_ca(request, KeyPair::generate(request.key), options, source);
+}
+
+Bundle make_ca(const Request& request, const KeyPair& key, const SignOptions& options, const std::string& source) {
+  request.validate_for_ca(source);
+  check_key_type(request, key, source);
   Csr csr = Csr::create(request, key);
   Issued issued = attributed(source, [&] { return Signer::self_sign(csr, key, ca_profile_for(request), options); });
   Bundle b{issued.certificate.to_pem(), csr.to_pem(), key.to_pem(), {}, issued.certificate};
@@ -33,11 +50,16 @@ Bundle make_ca(const Request& request, const SignOptions& options, const std::st
 
 Bundle issue(const Request& request, const Signer& signer, const Profile& profile, const SignOptions& options,
              const std::string& source) {
-  if (request.ca)
-    throw Error(Errc::input, "a \"ca\" section is only allowed for init-ca (remove it, or use init-ca)", source, "ca");
+  refuse_ca_section(request, source);
+  return issue(request, KeyPair::generate(request.key), signer, profile, options, source);
+}
+
+Bundle issue(const Request& request, const KeyPair& key, const Signer& signer, const Profile& profile,
+             const SignOptions& options, const std::string& source) {
+  refuse_ca_section(request, source);
+  check_key_type(request, key, source);
   Request req = request;
   if (options.hosts) req.hosts = *options.hosts;
-  KeyPair key = KeyPair::generate(req.key);
   Csr csr = Csr::create(req, key);
   Issued issued = attributed(source, [&] { return signer.sign(csr, profile, options); });
   Bundle b{issued.certificate.to_pem(), csr.to_pem(), key.to_pem(), {}, issued.certificate};

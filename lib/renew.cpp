@@ -97,9 +97,13 @@ RenewResult renew(const std::vector<RenewTarget>& targets, const Signer& signer,
   // 2. New keys and certificates: same subject, SANs and usages.
   SignOptions so;
   so.now = now;
+  std::vector<KeySpec> specs;
+  if (!opt.reuse_key)
+    for (const Job& j : jobs) specs.push_back(j.old_key.spec());
+  std::vector<KeyPair> new_keys = KeyPair::generate_many(specs, opt.threads);  // on all cores, an RSA key's primes too
   detail::parallel_for(jobs.size(), opt.threads, [&](size_t i) {
     Job& j = jobs[i];
-    KeyPair key = opt.reuse_key ? j.old_key : KeyPair::generate(j.old_key.spec());
+    const KeyPair& key = opt.reuse_key ? j.old_key : new_keys[i];
     Csr csr = Csr::create(j.old_cert.subject(), j.old_cert.sans(), key);
     Profile p;
     p.name = "renew";

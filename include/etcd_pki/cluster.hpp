@@ -59,7 +59,9 @@ struct ClusterOptions {
   std::string install_dir;     // where the files go on the hosts; default /etc/etcd/pki (kubeadm: /etc/kubernetes/pki)
   bool force = false;          // re-issue everything, replacing existing keys and the CA
   unsigned threads = 0;        // key generation workers; 0 = all cores
-  std::function<void(size_t done, size_t total)> progress;  // called from worker threads
+  // Called from worker threads as each new key, then each new certificate, is made: `total` is
+  // the number of new keys plus the number of new certificates.
+  std::function<void(size_t done, size_t total)> progress;
   std::optional<TimePoint> now;  // the clock, for tests
   Passphrase ca_passphrase;      // decrypts an existing CA key; a new CA key is written encrypted with it
 };

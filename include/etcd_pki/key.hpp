@@ -4,9 +4,12 @@
 // Ed25519: PKCS#8 "PRIVATE KEY").
 #include <openssl/types.h>
 
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace etcd_pki {
 
@@ -55,7 +58,14 @@ class Passphrase {
 
 class KeyPair {
  public:
-  static KeyPair generate(const KeySpec& spec);
+  // A new key. An RSA key's two primes are found on `threads` threads (0 = all cores, at most 2
+  // used); ECDSA and Ed25519 keys take microseconds and are made on the calling thread.
+  static KeyPair generate(const KeySpec& spec, unsigned threads = 0);
+  // New keys for all `specs`, in order, on `threads` threads (0 = all cores): one job per ECDSA
+  // or Ed25519 key, one per RSA prime, so the cores stay busy until the last key is done.
+  // `progress(done, total)` is called from the workers as each key is finished.
+  static std::vector<KeyPair> generate_many(const std::vector<KeySpec>& specs, unsigned threads = 0,
+                                            const std::function<void(size_t done, size_t total)>& progress = {});
   // Reads the first private key in a PEM text: PKCS#1, SEC1, PKCS#8 or cfssl's
   // "Ed25519 PRIVATE KEY"; "EC PARAMETERS" blocks before it are skipped. An encrypted PKCS#8 key
   // ("ENCRYPTED PRIVATE KEY") is decrypted with `passphrase`; without one, with a wrong one, and

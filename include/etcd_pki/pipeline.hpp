@@ -18,12 +18,18 @@ namespace etcd_pki {
 // A new self-signed CA from a request (cfssl gencert -initca). The request must name a subject
 // (Request::validate_for_ca); its "ca" block sets expiry, backdate and pathlen.
 Bundle make_ca(const Request& request, const SignOptions& options = {}, const std::string& source = {});
+// The same with a key made beforehand (KeyPair::generate_many); its type must be request.key
+// (Errc::key otherwise).
+Bundle make_ca(const Request& request, const KeyPair& key, const SignOptions& options = {}, const std::string& source = {});
 
 // A new key, CSR and certificate from a request, signed under `profile`. options.hosts, when set,
 // replaces the request's hosts in the CSR and in the certificate (cfssl -hostname). A request
 // with a "ca" block is refused: CA requests go through make_ca.
 Bundle issue(const Request& request, const Signer& signer, const Profile& profile, const SignOptions& options = {},
              const std::string& source = {});
+// The same with a key made beforehand; its type must be request.key (Errc::key otherwise).
+Bundle issue(const Request& request, const KeyPair& key, const Signer& signer, const Profile& profile,
+             const SignOptions& options = {}, const std::string& source = {});
 
 // Signs an existing CSR (its key stays where it is); csr_pem is echoed in the bundle as cfssl does.
 Bundle sign_csr(const std::string& csr_pem, const Signer& signer, const Profile& profile,

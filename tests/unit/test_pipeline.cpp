@@ -146,6 +146,30 @@ TEST_CASE("issue: a request with a ca block is refused", "[pipeline]") {
   CHECK_THAT(e.message(), Contains("only allowed for init-ca"));
 }
 
+TEST_CASE("make_ca and issue with a key made beforehand use that key, and refuse one of another type", "[pipeline]") {
+  std::vector<KeyPair> keys = KeyPair::generate_many({{KeyAlgo::ecdsa, 256}, {KeyAlgo::ecdsa, 256}});
+  Request ca_req = Request::default_ca();
+  Bundle ca = make_ca(ca_req, keys[0], at_time(fixed_now()), "ca");
+  Loaded root = parts(ca);
+  CHECK(root.key.public_key_der() == keys[0].public_key_der());
+  CHECK(root.cert.public_key().same_public_key(keys[0]));
+  Signer signer(*ca.certificate, keys[0]);
+  Request r = Request::from_json(R"({"CN":"m1","hosts":["m1.example"]})");
+  Loaded leaf = parts(issue(r, keys[1], signer, builtin().profile("peer"), at_time(fixed_now()), "m1.json"));
+  CHECK(leaf.key.public_key_der() == keys[1].public_key_der());
+  CHECK(leaf.cert.public_key().same_public_key(keys[1]));
+  CHECK(leaf.cert.signed_by(root.cert));
+
+  KeyPair p384 = KeyPair::generate({KeyAlgo::ecdsa, 384});
+  Error e = catch_error([&] { issue(r, p384, signer, builtin().profile("peer"), at_time(fixed_now()), "m1.json"); });
+  CHECK(e.category() == Errc::key);
+  CHECK(e.source() == "m1.json");
+  CHECK_THAT(e.message(), Contains("ECDSA P-384") && Contains("ECDSA P-256"));
+  Error e2 = catch_error([&] { make_ca(ca_req, p384, at_time(fixed_now()), "ca.json"); });
+  CHECK(e2.category() == Errc::key);
+  CHECK(e2.source() == "ca.json");
+}
+
 TEST_CASE("sign_csr: signs an external CSR and echoes it", "[pipeline]") {
   KeyPair key = KeyPair::generate({KeyAlgo::ecdsa, 384});
   std::string csr_pem = "# made elsewhere\n" + leaf_csr("ext", {"ext.example"}, key).to_pem() + "\n";

@@ -6,6 +6,8 @@
 // thread-safe), so a wrong result fails the test with or without ThreadSanitizer
 // (scripts/sanitize.sh runs the [threads] cases under TSan). No sleeps and no timing: the
 // threads only meet at the latch.
+#include <openssl/core_names.h>
+
 #include <algorithm>
 #include <functional>
 #include <latch>
@@ -100,6 +102,50 @@ TEST_CASE("KeyPair::generate from several threads: distinct, well-formed keys", 
     }
   CHECK(total == kThreads * kEach + 3);
   CHECK(public_keys.size() == total);  // no two threads got the same key
+}
+
+TEST_CASE("KeyPair::generate_many: keys in order, RSA primes on several workers, progress per key", "[threads][rsa]") {
+  const std::vector<KeySpec> specs{{KeyAlgo::rsa, 2048}, {KeyAlgo::ecdsa, 256}, {KeyAlgo::rsa, 2049},
+                                   {KeyAlgo::ed25519, 0}, {KeyAlgo::ecdsa, 384}, {KeyAlgo::rsa, 3072}};
+  std::mutex mu;
+  std::vector<std::pair<size_t, size_t>> calls;
+  std::vector<KeyPair> keys = KeyPair::generate_many(specs, 4, [&](size_t done, size_t total) {
+    std::lock_guard lock(mu);
+    calls.emplace_back(done, total);
+  });
+  REQUIRE(keys.size() == specs.size());
+  std::set<std::string> distinct;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    INFO(specs[i].to_string());
+    CHECK(keys[i].spec() == specs[i]);
+    distinct.insert(keys[i].public_key_der());
+    if (specs[i].algo != KeyAlgo::rsa) continue;
+    // Both primes, found by different jobs, make a valid key: OpenSSL's full check.
+    std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
+        EVP_PKEY_CTX_new_from_pkey(nullptr, keys[i].native_handle(), nullptr), EVP_PKEY_CTX_free);
+    REQUIRE(ctx);
+    CHECK(EVP_PKEY_check(ctx.get()) == 1);
+    CHECK(EVP_PKEY_get_bits(keys[i].native_handle()) == specs[i].size);
+  }
+  CHECK(distinct.size() == specs.size());
+  std::sort(calls.begin(), calls.end());
+  REQUIRE(calls.size() == specs.size());  // once per key, not per prime
+  for (size_t i = 0; i < calls.size(); ++i) CHECK(calls[i] == std::make_pair(i + 1, specs.size()));
+  CHECK(KeyPair::generate_many({}).empty());
+}
+
+TEST_CASE("KeyPair::generate_many from several threads at once", "[threads][rsa]") {
+  std::vector<std::vector<std::string>> made(3);
+  require_no_errors(run_together(3, [&](int t) {
+    for (const KeyPair& k : KeyPair::generate_many({{KeyAlgo::rsa, 2048}, {KeyAlgo::ecdsa, 256}}, 2))
+      made[static_cast<size_t>(t)].push_back(k.public_key_der());
+  }));
+  std::set<std::string> all;
+  for (const auto& list : made) {
+    CHECK(list.size() == 2);
+    all.insert(list.begin(), list.end());
+  }
+  CHECK(all.size() == 6);
 }
 
 TEST_CASE("Request::from_json and Policy::from_json from several threads", "[threads]") {
