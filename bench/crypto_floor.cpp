@@ -2,7 +2,8 @@
 // on this machine, single-threaded, as JSON lines:
 //   {"op":"keygen","key":"ECDSA P-256","via":"openssl","us":52.1,"reps":2001}
 // "via": "openssl" is EVP_PKEY_Q_keygen (for RSA: OpenSSL 3.0's FIPS 186-4 generator), "etcd-pki"
-// is KeyPair::generate (for RSA: two BN_generate_prime_ex2 primes; see docs/performance.md).
+// is KeyPair::generate on one thread (for RSA: two BN_generate_prime_ex2 primes; see
+// docs/performance.md).
 // A signature is EVP_DigestSign of a 1 KiB message (about a certificate's to-be-signed part).
 //   crypto_floor [--quick]
 #include <openssl/evp.h>
@@ -59,7 +60,7 @@ int main(int argc, char** argv) {
                                                    : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", k.param);
     };
     report("keygen", label, "openssl", median_us(k.keygen_reps, [&] { EVP_PKEY_free(q_keygen()); }), k.keygen_reps);
-    report("keygen", label, "etcd-pki", median_us(k.keygen_reps, [&] { (void)etcd_pki::KeyPair::generate(k.spec); }),
+    report("keygen", label, "etcd-pki", median_us(k.keygen_reps, [&] { (void)etcd_pki::KeyPair::generate(k.spec, 1); }),
            k.keygen_reps);
     EVP_PKEY* key = q_keygen();
     std::vector<unsigned char> sig(static_cast<size_t>(EVP_PKEY_get_size(key)));
