@@ -177,7 +177,7 @@ ossl::PKey generate_one(const KeySpec& spec) {
     }
     case KeyAlgo::ed25519: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
   }
-  return ossl::check<ossl::PKey>(raw, "generating a " + spec.to_string() + " key", Errc::crypto);
+  return ossl::check<ossl::PKey>(raw, "generating an " + spec.to_string() + " key", Errc::crypto);
 }
 
 }  // namespace

@@ -4,12 +4,16 @@
 
 namespace etcd_pki {
 
-// Call first in main(), before any other etcd-pki or OpenSSL call. Two start-up costs that a
-// short-lived process does not need are skipped (docs/performance.md, "Process start"):
-//  - OpenSSL's configuration file is read only when the OPENSSL_CONF environment variable names
-//    one. Debian's /usr/lib/ssl/openssl.cnf only sets TLS defaults, which etcd-pki does not use;
-//    reading it costs about a tenth of an ECDSA init-ca. cfssl (Go) reads no OpenSSL file at all.
-//  - OpenSSL's clean-up at exit (the process's memory goes back to the kernel anyway).
+// Call first in main(), before any other etcd-pki or OpenSSL call. It skips start-up work that a
+// short-lived process does not need (docs/performance.md, "Process start"); together these were
+// half of an ECDSA init-ca's instructions:
+//  - OpenSSL's clean-up at exit (the process's memory goes back to the kernel anyway);
+//  - OpenSSL's configuration file, unless the OPENSSL_CONF environment variable names one (then it
+//    is read and nothing below is changed). Debian's /usr/lib/ssl/openssl.cnf only sets TLS
+//    defaults, which etcd-pki does not use; cfssl (Go) reads no OpenSSL file at all;
+//  - the legacy table of cipher names;
+//  - the random generator is SP 800-90A Hash_DRBG with SHA-256 instead of CTR_DRBG with AES-256,
+//    whose set-up builds OpenSSL's table of every cipher. Both are seeded from the kernel.
 // Throws Error(Errc::crypto) if OpenSSL cannot be initialised.
 void init_command_line_process();
 

@@ -237,5 +237,15 @@ expect_failure "20 MB of cfssl JSON on stdin (json)" 3 "$E" json -bare stdin-big
 expect_contains "json stdin too large: says so" "stdin: file too large (more than 16 MiB)" "$ERR"
 rm -f big-stdin.json
 
+# OPENSSL_CONF, when set, is read as it is (without it etcd-pki skips OpenSSL's configuration file,
+# docs/performance.md): a configuration that activates only the null provider leaves no algorithm.
+printf 'openssl_conf = openssl_init\n[openssl_init]\nproviders = provider_sect\n[provider_sect]\nnull = null_sect\n[null_sect]\nactivate = 1\n' \
+  >"$RUN_DIR/null-provider.cnf"
+expect_failure "OPENSSL_CONF with only the null provider" 11 env OPENSSL_CONF="$RUN_DIR/null-provider.cnf" "$E" init-ca --out nullconf
+expect_contains "null provider: OpenSSL's reason" "generating an ECDSA P-256 key: error:0308010C:digital envelope routines::unsupported" "$ERR"
+run env OPENSSL_CONF= "$E" init-ca --out emptyconf
+expect_rc "an empty OPENSSL_CONF is no configuration" 0
+rm -rf emptyconf
+
 # The inputs and the set-up files are all still there, untouched.
 check "the CA is intact" same_public_key ca.pem ca-key.pem
