@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "internal.hpp"  // detail::fast_private_key
 #include "support.hpp"
 
 using namespace test;
@@ -497,5 +498,285 @@ TEST_CASE("A CSR's and a certificate's public key are the bytes OpenSSL's encode
     CHECK(cert.public_key().same_public_key(k));
     CHECK(X509_get0_pubkey(cert.native_handle()) != nullptr);
     CHECK(cert.signed_by(shared_root().cert));
+  }
+}
+
+// SEC1 and PKCS#1 keys are read without OpenSSL's decoder (detail::fast_private_key); whatever it
+// does not take goes to d2i_PrivateKey. Either way the result must be OpenSSL's own.
+namespace {
+using PKeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+
+ossl::PKey fast(const std::string& label, const std::string& der) {
+  return detail::fast_private_key(label, {reinterpret_cast<const unsigned char*>(der.data()), der.size()});
+}
+
+// OpenSSL's reading of a "RSA PRIVATE KEY" or "EC PRIVATE KEY" block: what from_pem used to do.
+PKeyPtr openssl_key(const std::string& label, const std::string& der) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  int type = label == "RSA PRIVATE KEY" ? EVP_PKEY_RSA : EVP_PKEY_EC;
+  return PKeyPtr(d2i_PrivateKey(type, nullptr, &p, static_cast<long>(der.size())), EVP_PKEY_free);
+}
+
+// The error queue as throw_openssl writes it after its message.
+std::string openssl_errors() {
+  std::string text;
+  const char *file = nullptr, *func = nullptr, *data = nullptr;
+  int line = 0, flags = 0;
+  bool first = true;
+  while (unsigned long code = ERR_get_error_all(&file, &line, &func, &data, &flags)) {
+    char buf[256];
+    ERR_error_string_n(code, buf, sizeof buf);
+    text += first ? ": " : "; ";
+    text += buf;
+    if (data && (flags & ERR_TXT_STRING) && *data) text += std::string(" (") + data + ")";
+    first = false;
+  }
+  return text;
+}
+
+bool signs_for(EVP_PKEY* signer, EVP_PKEY* verifier) {
+  static const unsigned char msg[] = "etcd-pki fast key path";
+  using MdCtx = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
+  MdCtx sctx(EVP_MD_CTX_new(), EVP_MD_CTX_free), vctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  size_t len = 0;
+  if (EVP_DigestSignInit_ex(sctx.get(), nullptr, "SHA256", nullptr, nullptr, signer, nullptr) != 1 ||
+      EVP_DigestSign(sctx.get(), nullptr, &len, msg, sizeof msg) != 1)
+    return false;
+  std::string sig(len, '\0');
+  auto* s = reinterpret_cast<unsigned char*>(sig.data());
+  return EVP_DigestSign(sctx.get(), s, &len, msg, sizeof msg) == 1 &&
+         EVP_DigestVerifyInit_ex(vctx.get(), nullptr, "SHA256", nullptr, nullptr, verifier, nullptr) == 1 &&
+         EVP_DigestVerify(vctx.get(), s, len, msg, sizeof msg) == 1;
+}
+
+// The fast path's key is OpenSSL's: same public key, same private key (same PEM), same size and
+// spec, and it signs for it.
+void check_same_key(EVP_PKEY* got, EVP_PKEY* openssl) {
+  CHECK(EVP_PKEY_eq(got, openssl) == 1);
+  CHECK(pem_of(got, false) == pem_of(openssl, false));
+  CHECK(EVP_PKEY_get_bits(got) == EVP_PKEY_get_bits(openssl));
+  CHECK(KeyPair::from_native(got).spec() == KeyPair::from_native(openssl).spec());
+  CHECK(KeyPair::from_native(got).public_key_der() == KeyPair::from_native(openssl).public_key_der());
+  CHECK(signs_for(got, openssl));
+}
+
+// from_pem of the block gives what d2i_PrivateKey gives: the same key, or the same error.
+void check_reads_as_openssl(const std::string& label, const std::string& der) {
+  std::string pem = pem_encode(label, der);
+  ERR_clear_error();
+  PKeyPtr openssl = openssl_key(label, der);
+  if (!openssl) {
+    std::string expect = "cannot parse the " + label + openssl_errors();
+    Error e = catch_error([&] { KeyPair::from_pem(pem, "k.pem"); });
+    CHECK(e.category() == Errc::key);
+    CHECK(e.message() == expect);
+    return;
+  }
+  KeyPair expect = KeyPair::from_native(openssl.get());
+  try {
+    (void)expect.spec();
+  } catch (const Error& spec_error) {  // read, but a curve from_pem refuses
+    Error e = catch_error([&] { KeyPair::from_pem(pem, "k.pem"); });
+    CHECK(e.category() == Errc::key);
+    CHECK(e.message() == spec_error.message());
+    return;
+  }
+  KeyPair k = KeyPair::from_pem(pem, "k.pem");
+  CHECK(EVP_PKEY_eq(k.native_handle(), openssl.get()) == 1);
+  CHECK(k.to_pem() == expect.to_pem());
+  CHECK(k.public_key_der() == expect.public_key_der());
+  CHECK(k.spec() == expect.spec());
+}
+
+// DER by hand, for the malformed variants.
+std::string tlv(unsigned char tag, const std::string& body) {
+  std::string out(1, static_cast<char>(tag));
+  size_t n = body.size();
+  if (n >= 0x100) out += {'\x82', static_cast<char>(n >> 8)};
+  else if (n >= 0x80) out += '\x81';
+  return out + static_cast<char>(n & 0xff) + body;
+}
+std::string integer(const BIGNUM* bn) {
+  std::string mag(static_cast<size_t>(BN_num_bytes(bn)), '\0');
+  BN_bn2bin(bn, reinterpret_cast<unsigned char*>(mag.data()));
+  return static_cast<unsigned char>(mag[0]) >= 0x80 ? '\0' + mag : mag;
+}
+}  // namespace
+
+TEST_CASE("KeyPair::from_pem reads generated SEC1 and PKCS#1 keys on the fast path, as OpenSSL does", "[key][fast]") {
+  std::vector<KeyPair> keys{KeyPair::generate({KeyAlgo::ecdsa, 256}), KeyPair::generate({KeyAlgo::ecdsa, 384}),
+                            KeyPair::generate({KeyAlgo::ecdsa, 521}), shared_rsa2048(),
+                            KeyPair::generate({KeyAlgo::rsa, 3072})};
+  for (const KeyPair& k : keys) {
+    INFO(k.spec().to_string());
+    std::string pem = k.to_pem();
+    PemBlock b = pem_decode(pem);
+    ossl::PKey got = fast(b.label, b.der);
+    REQUIRE(got);
+    CHECK(EVP_PKEY_eq(got.get(), k.native_handle()) == 1);
+    PKeyPtr openssl = openssl_key(b.label, b.der);
+    REQUIRE(openssl);
+    check_same_key(got.get(), openssl.get());
+    CHECK(pem_of(got.get(), false) == pem);
+
+    KeyPair back = KeyPair::from_pem(pem);
+    CHECK(back.same_public_key(k));
+    CHECK(back.spec() == k.spec());
+    CHECK(back.to_pem() == pem);
+  }
+}
+
+TEST_CASE("OpenSSL's and cfssl's SEC1 and PKCS#1 keys take the fast path and read back byte for byte", "[key][fast]") {
+  for (const char* file : {"openssl-p256.pem", "openssl-p384.pem", "openssl-p521.pem", "openssl-rsa2048.pem",
+                           "cfssl-p256-key.pem", "cfssl-rsa2048-key.pem"}) {
+    INFO(file);
+    std::string pem = read_fixture(std::string("keys/") + file);
+    PemBlock b = pem_decode(pem);
+    ossl::PKey got = fast(b.label, b.der);
+    REQUIRE(got);
+    PKeyPtr openssl = openssl_key(b.label, b.der);
+    REQUIRE(openssl);
+    check_same_key(got.get(), openssl.get());
+    CHECK(KeyPair::from_pem(pem).to_pem() == pem);
+  }
+}
+
+TEST_CASE("Other SEC1 and PKCS#1 forms are left to OpenSSL's decoder, with the same result", "[key][fast]") {
+  struct Case {
+    const char* file;
+    const char* why;
+  };
+  const Case cases[] = {
+      {"openssl-p256-no-public.pem", "no public key: OpenSSL computes it, and writes the key back without it"},
+      {"openssl-p256-compressed.pem", "compressed point: OpenSSL keeps it compressed in public_key_der"},
+      {"openssl-p256-explicit.pem", "explicit curve parameters"},
+      {"openssl-rsa2048-3-primes.pem", "multi-prime RSA (PKCS#1 version 1)"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.file << ": " << c.why);
+    PemBlock b = pem_decode(read_fixture(std::string("keys/") + c.file));
+    CHECK_FALSE(fast(b.label, b.der));
+    check_reads_as_openssl(b.label, b.der);
+  }
+  // What that means for the compressed point: the private key is written back uncompressed, the
+  // public key stays compressed (33 bytes, not 65), as OpenSSL 3.0 does it.
+  KeyPair compressed = KeyPair::from_pem(read_fixture("keys/openssl-p256-compressed.pem"));
+  KeyPair uncompressed = KeyPair::from_pem(read_fixture("keys/openssl-p256.pem"));
+  CHECK(compressed.to_pem() == uncompressed.to_pem());
+  CHECK(compressed.public_key_der().size() == 91 - 32);
+  // Other labels are not the fast path's.
+  std::string pkcs8 = pem_of(p256().native_handle(), true);
+  CHECK_FALSE(fast("PRIVATE KEY", pem_decode(pkcs8).der));
+  CHECK_FALSE(fast("EC PRIVATE KEY", ""));
+  CHECK_FALSE(fast("RSA PRIVATE KEY", ""));
+}
+
+TEST_CASE("fast_private_key: SEC1 variants it takes and refuses; from_pem reads each as OpenSSL does", "[key][fast]") {
+  const KeyPair k = KeyPair::from_pem(read_fixture("keys/openssl-p256.pem"));
+  const std::string der = pem_decode(k.to_pem()).der;
+  BIGNUM* d = nullptr;
+  REQUIRE(EVP_PKEY_get_bn_param(k.native_handle(), OSSL_PKEY_PARAM_PRIV_KEY, &d) == 1);
+  std::string scalar(32, '\0');
+  REQUIRE(BN_bn2binpad(d, reinterpret_cast<unsigned char*>(scalar.data()), 32) == 32);
+  BN_clear_free(d);
+  unsigned char point_buf[65];
+  size_t point_len = 0;
+  REQUIRE(EVP_PKEY_get_octet_string_param(k.native_handle(), OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point_buf,
+                                          sizeof point_buf, &point_len) == 1);
+  const std::string point(reinterpret_cast<char*>(point_buf), point_len);
+  const std::string p256_oid("\x2a\x86\x48\xce\x3d\x03\x01\x07", 8), secp256k1_oid("\x2b\x81\x04\x00\x0a", 5);
+
+  const std::string version = tlv(0x02, "\x01"), priv = tlv(0x04, scalar), curve = tlv(0xa0, tlv(0x06, p256_oid));
+  const std::string pub = tlv(0xa1, tlv(0x03, '\0' + point));
+  const std::string body = version + priv + curve + pub;
+  REQUIRE(tlv(0x30, body) == der);  // the builder writes what OpenSSL wrote
+  std::string off_curve = point, hybrid = point;  // hybrid: 0x06 or 0x07 (the parity of y), then x and y
+  off_curve.back() ^= 1;
+  hybrid[0] = static_cast<char>(0x06 | (point.back() & 1));
+
+  struct Case {
+    const char* what;
+    std::string der;
+    bool fast;
+  };
+  const Case cases[] = {
+      {"as OpenSSL writes it", der, true},
+      {"an unpadded 31-byte scalar (different key, same handling)", tlv(0x30, version + tlv(0x04, scalar.substr(1)) + curve + pub), true},
+      {"no public key", tlv(0x30, version + priv + curve), false},
+      {"no parameters", tlv(0x30, version + priv + pub), false},
+      {"neither", tlv(0x30, version + priv), false},
+      {"version 0", tlv(0x30, tlv(0x02, std::string(1, '\0')) + priv + curve + pub), false},
+      {"version 2", tlv(0x30, tlv(0x02, "\x02") + priv + curve + pub), false},
+      {"secp256k1", tlv(0x30, version + priv + tlv(0xa0, tlv(0x06, secp256k1_oid)) + pub), false},
+      {"scalar padded to 33 bytes", tlv(0x30, version + tlv(0x04, '\0' + scalar) + curve + pub), false},
+      {"BIT STRING with 1 unused bit", tlv(0x30, version + priv + curve + tlv(0xa1, tlv(0x03, '\x01' + point))), false},
+      {"hybrid point: OpenSSL keeps that form for public_key_der", tlv(0x30, version + priv + curve + tlv(0xa1, tlv(0x03, '\0' + hybrid))), false},
+      {"point not on the curve", tlv(0x30, version + priv + curve + tlv(0xa1, tlv(0x03, '\0' + off_curve))), false},
+      {"parameters and public key swapped", tlv(0x30, version + priv + pub + curve), false},
+      {"truncated", der.substr(0, der.size() - 1), false},
+      {"trailing bytes", der + std::string(2, '\0'), false},
+      {"a long-form length under 128", std::string("\x30\x81", 2) + char(body.size()) + body, false},
+      {"an indefinite length", std::string("\x30\x80", 2) + body + std::string(2, '\0'), false},
+      {"a SEQUENCE of the right length and nothing in it", std::string("\x30\x00", 2), false},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    ERR_clear_error();
+    CHECK(bool(fast("EC PRIVATE KEY", c.der)) == c.fast);
+    CHECK(ERR_peek_error() == 0);  // a refusal leaves nothing queued for d2i_PrivateKey's error
+    check_reads_as_openssl("EC PRIVATE KEY", c.der);
+  }
+}
+
+TEST_CASE("fast_private_key: PKCS#1 variants it takes and refuses; from_pem reads each as OpenSSL does", "[key][fast]") {
+  const std::string der = pem_decode(read_fixture("keys/openssl-rsa2048.pem")).der;
+  PKeyPtr key = openssl_key("RSA PRIVATE KEY", der);
+  REQUIRE(key);
+  std::vector<std::string> ints;  // n, e, d, p, q, dP, dQ, qInv as DER INTEGERs
+  for (const char* name : {OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E, OSSL_PKEY_PARAM_RSA_D,
+                           OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2, OSSL_PKEY_PARAM_RSA_EXPONENT1,
+                           OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1}) {
+    BIGNUM* bn = nullptr;
+    REQUIRE(EVP_PKEY_get_bn_param(key.get(), name, &bn) == 1);
+    ints.push_back(tlv(0x02, integer(bn)));
+    BN_clear_free(bn);
+  }
+  auto join = [](const std::vector<std::string>& v, size_t from, size_t to) {
+    std::string out;
+    for (size_t i = from; i < to; ++i) out += v[i];
+    return out;
+  };
+  const std::string v0 = tlv(0x02, std::string(1, '\0')), all = join(ints, 0, 8);
+  REQUIRE(tlv(0x30, v0 + all) == der);
+  REQUIRE(ints[0].substr(0, 5) == std::string("\x02\x82\x01\x01\x00", 5));  // n: 256 bytes after a 0 pad
+  const std::string n_negative = tlv(0x02, ints[0].substr(5)), n_padded = tlv(0x02, '\0' + ints[0].substr(4));
+  const std::string e_padded = tlv(0x02, std::string("\x00\x01\x00\x01", 4));
+  const std::string other_primes = tlv(0x30, tlv(0x30, ints[3] + ints[5] + ints[7]));
+
+  struct Case {
+    const char* what;
+    std::string der;
+    bool fast;
+  };
+  const Case cases[] = {
+      {"as OpenSSL writes it", der, true},
+      {"version 1 (multi-prime) without other primes", tlv(0x30, tlv(0x02, "\x01") + all), false},
+      {"version 1 with other primes", tlv(0x30, tlv(0x02, "\x01") + all + other_primes), false},
+      {"version 0 with other primes", tlv(0x30, v0 + all + other_primes), false},
+      {"no coefficient", tlv(0x30, v0 + join(ints, 0, 7)), false},
+      {"n negative", tlv(0x30, v0 + n_negative + join(ints, 1, 8)), false},
+      {"n with two leading zeros", tlv(0x30, v0 + n_padded + join(ints, 1, 8)), false},
+      {"e with a needless leading zero", tlv(0x30, v0 + ints[0] + e_padded + join(ints, 2, 8)), false},
+      {"a zero where d goes", tlv(0x30, v0 + join(ints, 0, 2) + tlv(0x02, std::string(1, '\0')) + join(ints, 3, 8)), false},
+      {"truncated", der.substr(0, der.size() - 1), false},
+      {"trailing bytes", der + std::string(2, '\0'), false},
+      {"a length with a leading zero byte", std::string("\x30\x83\x00", 3) + der.substr(2), false},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    ERR_clear_error();
+    CHECK(bool(fast("RSA PRIVATE KEY", c.der)) == c.fast);
+    CHECK(ERR_peek_error() == 0);
+    check_reads_as_openssl("RSA PRIVATE KEY", c.der);
   }
 }
