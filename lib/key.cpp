@@ -92,17 +92,35 @@ ossl::PKey key_from_params(const char* type, OSSL_PARAM_BLD* bld) {
 // gcd(e, q-1) = 1, |p - q| > 2^(bits/2 - 100), d > 2^(bits/2); then a pairwise sign/verify test.
 // The two primes are independent jobs (rsa_prime), so generate_many finds them on two cores.
 
+using GenCb = ossl::Ptr<BN_GENCB, BN_GENCB_free>;
+
+// BN_generate_prime_ex2 calls this for each candidate; 0 stops the search.
+int keep_searching(int, int, BN_GENCB* cb) {
+  return static_cast<const std::atomic<bool>*>(BN_GENCB_get_arg(cb))->load(std::memory_order_relaxed) ? 0 : 1;
+}
+
 constexpr int kRsaE = RSA_F4;
 
-// One prime of `pbits` bits with gcd(e, prime - 1) = 1.
-ossl::Bignum rsa_prime(int pbits) {
+// One prime of `pbits` bits with gcd(e, prime - 1) = 1; null if `stop` is set before it is found.
+ossl::Bignum rsa_prime(int pbits, std::atomic<bool>* stop = nullptr) {
   ossl::ClearErrors clear;
   auto ctx = ossl::check<BnCtx>(BN_CTX_secure_new(), "BN_CTX_secure_new");
   auto e = ossl::check<ossl::Bignum>(BN_new(), "BN_new");
   ossl::check(BN_set_word(e.get(), kRsaE), "BN_set_word");
   auto prime = secret_bn(), minus1 = secret_bn(), gcd = secret_bn();
+  GenCb cb;
+  if (stop) {
+    cb = ossl::check<GenCb>(BN_GENCB_new(), "BN_GENCB_new");
+    BN_GENCB_set(cb.get(), keep_searching, stop);
+  }
   for (;;) {
-    ossl::check(BN_generate_prime_ex2(prime.get(), pbits, 0, nullptr, nullptr, nullptr, ctx.get()), "generating an RSA prime");
+    if (BN_generate_prime_ex2(prime.get(), pbits, 0, nullptr, nullptr, cb.get(), ctx.get()) != 1) {
+      if (stop && stop->load()) {
+        ERR_clear_error();
+        return nullptr;
+      }
+      throw_openssl(Errc::crypto, "generating an RSA prime");
+    }
     ossl::check(BN_sub(minus1.get(), prime.get(), BN_value_one()), "BN_sub");
     ossl::check(BN_gcd(gcd.get(), minus1.get(), e.get(), ctx.get()), "BN_gcd");
     if (BN_is_one(gcd.get())) return prime;
@@ -173,6 +191,10 @@ ossl::PKey assemble_rsa(int bits, ossl::Bignum p, ossl::Bignum q) {
 struct KeyJob {
   size_t key;
   int part;
+  // A prime is searched for by the worker that takes the job and, once no job is left to start, by
+  // idle workers too: the first to find one keeps it and stops the others' searches.
+  std::atomic<bool> found{false};
+  std::atomic<int> searchers{0};
 };
 
 ossl::PKey generate_one(const KeySpec& spec) {
@@ -201,29 +223,54 @@ KeyPair KeyPair::generate(const KeySpec& spec, unsigned threads) {
 
 std::vector<KeyPair> KeyPair::generate_many(const std::vector<KeySpec>& specs, unsigned threads,
                                             const std::function<void(size_t, size_t)>& progress) {
-  std::vector<KeyJob> jobs;
-  for (size_t k = 0; k < specs.size(); ++k) {
-    jobs.push_back({k, 0});
-    if (specs[k].algo == KeyAlgo::rsa) jobs.push_back({k, 1});
-  }
+  size_t n_jobs = 0;
+  for (const KeySpec& spec : specs) n_jobs += spec.algo == KeyAlgo::rsa ? 2 : 1;
+  std::vector<KeyJob> jobs(n_jobs);
+  for (size_t k = 0, j = 0; k < specs.size(); ++k)
+    for (int part = 0; part < (specs[k].algo == KeyAlgo::rsa ? 2 : 1); ++part) jobs[j].key = k, jobs[j++].part = part;
   std::vector<ossl::PKey> keys(specs.size());
   std::vector<std::array<ossl::Bignum, 2>> primes(specs.size());
-  std::vector<std::atomic<int>> primes_left(specs.size());  // RSA: the prime jobs still running
-  for (size_t k = 0; k < specs.size(); ++k) primes_left[k] = 2;
-  std::atomic<size_t> done{0};
-  detail::parallel_for(jobs.size(), threads, [&](size_t j) {
-    auto [k, part] = jobs[j];
-    const KeySpec& spec = specs[k];
-    if (spec.algo != KeyAlgo::rsa) {
-      ossl::ClearErrors clear;
-      keys[k] = generate_one(spec);
-    } else {
-      primes[k][static_cast<size_t>(part)] = rsa_prime(rsa_prime_bits(spec.size, part));
-      if (--primes_left[k] > 0) return;  // the other prime's job assembles the key
-      keys[k] = assemble_rsa(spec.size, std::move(primes[k][0]), std::move(primes[k][1]));
-    }
+  std::vector<std::atomic<int>> primes_left(specs.size());  // RSA: primes not found yet
+  for (auto& left : primes_left) left = 2;
+  std::atomic<size_t> next{0}, done{0};
+  auto key_done = [&] {
     if (progress) progress(++done, specs.size());
-  });
+  };
+  auto search = [&](KeyJob& job) {
+    const KeySpec& spec = specs[job.key];
+    ossl::Bignum prime = rsa_prime(rsa_prime_bits(spec.size, job.part), &job.found);
+    if (!prime || job.found.exchange(true)) return;  // another searcher was first
+    primes[job.key][static_cast<size_t>(job.part)] = std::move(prime);
+    if (--primes_left[job.key] > 0) return;  // the other prime's winner assembles the key
+    keys[job.key] = assemble_rsa(spec.size, std::move(primes[job.key][0]), std::move(primes[job.key][1]));
+    key_done();
+  };
+  auto worker = [&](size_t) {
+    for (size_t j; (j = next++) < jobs.size();) {
+      KeyJob& job = jobs[j];
+      if (specs[job.key].algo != KeyAlgo::rsa) {
+        ossl::ClearErrors clear;
+        keys[job.key] = generate_one(specs[job.key]);
+        key_done();
+        continue;
+      }
+      ++job.searchers;
+      search(job);
+    }
+    // Nothing left to start: join the unfinished prime search with the fewest searchers.
+    for (;;) {
+      KeyJob* help = nullptr;
+      for (KeyJob& job : jobs)
+        if (specs[job.key].algo == KeyAlgo::rsa && !job.found && job.searchers > 0 &&
+            (!help || job.searchers < help->searchers))
+          help = &job;
+      if (!help) return;
+      ++help->searchers;
+      search(*help);
+    }
+  };
+  unsigned workers = detail::worker_count(threads, jobs.size());
+  detail::parallel_for(workers, workers, worker);
   std::vector<KeyPair> out;
   out.reserve(specs.size());
   for (auto& k : keys) out.push_back(KeyPair(share(std::move(k))));

@@ -11,12 +11,17 @@
 
 namespace etcd_pki::detail {
 
+// The threads for `count` jobs: `threads` (0 = all cores), at most one per job, at least one.
+inline unsigned worker_count(unsigned threads, size_t count) {
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  return std::min<unsigned>(threads, static_cast<unsigned>(std::max<size_t>(1, count)));
+}
+
 // Runs work(0..count-1) on `threads` threads (0 = all cores). The first exception stops the
 // remaining jobs and is rethrown. `progress(done, count)` is called from the workers.
 inline void parallel_for(size_t count, unsigned threads, const std::function<void(size_t)>& work,
                          const std::function<void(size_t, size_t)>& progress = {}) {
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min<unsigned>(threads, static_cast<unsigned>(std::max<size_t>(1, count)));
+  threads = worker_count(threads, count);
   std::atomic<size_t> next{0}, done{0};
   std::mutex error_mutex;
   std::exception_ptr first_error;
