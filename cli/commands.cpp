@@ -18,6 +18,14 @@ namespace {
 
 std::string source_name(const std::string& path) { return path == "-" ? "stdin" : path; }
 
+// Warnings about the certificate only once it is written: a failed write is one error line.
+void report_written(const Bundle& bundle, const std::vector<OutputFile>& files) {
+  print_warnings(bundle.warnings);
+  std::string list;
+  for (const auto& f : files) list += (list.empty() ? "" : ", ") + f.path;
+  std::cerr << "etcd-pki: wrote " << list << "\n";
+}
+
 void deliver(const Bundle& bundle, const OutputArgs& out, const std::string& base) {
   if (out.json) {
     print_warnings(bundle.warnings);
@@ -26,21 +34,38 @@ void deliver(const Bundle& bundle, const OutputArgs& out, const std::string& bas
   }
   auto files = bundle_files(bundle, out.out_dir, base);
   write_files(files, out.force);
-  // Warnings about the certificate only once it is written: a failed write is one error line.
-  print_warnings(bundle.warnings);
-  std::string list;
-  for (const auto& f : files) list += (list.empty() ? "" : ", ") + f.path;
-  std::cerr << "etcd-pki: wrote " << list << "\n";
+  report_written(bundle, files);
 }
 
 // Records an issued certificate in the CA's index (for revoke by serial). The certificate is
 // already delivered, so a failure is a warning.
-void record(const std::string& ca_path, const std::string& cert_pem) {
+void record(const std::string& ca_path, const Certificate& cert) {
   try {
-    record_issued(ca_path, {Certificate::from_pem(cert_pem)});
+    record_issued(ca_path, {cert});
   } catch (const Error& e) {
     print_warnings({std::string("the certificate is not recorded in the CA index: ") + e.what()});
   }
+}
+
+// deliver(), recording the certificate in the CA's index in the same write. When the CA's folder
+// is read-only or its index malformed, the files are written alone and the index failure is a
+// warning, as the CA may well live on read-only media.
+void deliver_recorded(const Bundle& bundle, const OutputArgs& out, const std::string& base, const std::string& ca_path) {
+  Certificate cert = bundle.certificate ? *bundle.certificate : Certificate::from_pem(*bundle.cert_pem);
+  std::string index_path = CaIndex::path_for(ca_path);
+  std::string ca_dir = std::filesystem::path(index_path).parent_path().string();
+  if (!out.json && access(ca_dir.empty() ? "." : ca_dir.c_str(), W_OK) == 0) {
+    auto files = bundle_files(bundle, out.out_dir, base);
+    try {
+      write_files_recorded(files, out.force, ca_path, {cert});
+      report_written(bundle, files);
+      return;
+    } catch (const Error& e) {
+      if (e.source() != index_path) throw;  // nothing was written
+    }
+  }
+  deliver(bundle, out, base);
+  record(ca_path, cert);
 }
 
 Policy load_policy(const std::string& config) {
@@ -102,8 +127,7 @@ int issue(const SignArgs& a) {
   Request req = Request::from_json(read_text_file(a.input, Errc::input), source_name(a.input));
   Signer signer = load_signer(a.ca, a.ca_key, ca_passphrase(a.passphrase_file));
   Bundle b = issue(req, signer, profile, sign_options(a.hostname, a.crl), source_name(a.input));
-  deliver(b, a.out, a.out.name.empty() ? default_base_name(a.input, "cert") : a.out.name);
-  record(a.ca, *b.cert_pem);
+  deliver_recorded(b, a.out, a.out.name.empty() ? default_base_name(a.input, "cert") : a.out.name, a.ca);
   return 0;
 }
 
@@ -114,8 +138,7 @@ int sign(const SignArgs& a) {
   Signer signer = load_signer(a.ca, a.ca_key, ca_passphrase(a.passphrase_file));
   Bundle b = sign_csr(csr, signer, profile, sign_options(a.hostname, a.crl), source_name(a.input));
   if (!a.out.json) b.csr_pem.reset();  // the CSR file is already there
-  deliver(b, a.out, a.out.name.empty() ? default_base_name(a.input, "cert") : a.out.name);
-  record(a.ca, *b.cert_pem);
+  deliver_recorded(b, a.out, a.out.name.empty() ? default_base_name(a.input, "cert") : a.out.name, a.ca);
   return 0;
 }
 

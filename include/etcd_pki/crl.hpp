@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "etcd_pki/bundle.hpp"
 #include "etcd_pki/certificate.hpp"
 #include "etcd_pki/duration.hpp"
 #include "etcd_pki/signer.hpp"
@@ -80,6 +81,13 @@ CaIndex update_ca_index(const std::string& index_path, const std::function<void(
 // Records issued certificates in the index next to the CA (best effort is not good enough for a
 // revocation index: an unwritable index is an Errc::io error the caller reports).
 void record_issued(const std::string& ca_cert_path, const std::vector<Certificate>& certs);
+
+// Writes `files` (write_files) and records `certs` in the index next to the CA in the same
+// all-or-nothing write: the certificates are in the index exactly when their files exist, and the
+// index costs no flush of its own. The folders' locks are held from reading the index to the last
+// rename. A malformed index is Errc::input naming it, before anything is written.
+void write_files_recorded(std::vector<OutputFile> files, bool overwrite, const std::string& ca_cert_path,
+                          const std::vector<Certificate>& certs);
 
 struct CrlOptions {
   Seconds next_update{7LL * 24 * 3600};  // cfssl gencrl's default: one week

@@ -689,6 +689,37 @@ TEST_CASE("record_issued(ca path, certificates) writes the index next to the CA"
   CHECK(index.find(normalize_serial_hex(b.serial_hex())) != nullptr);
 }
 
+TEST_CASE("write_files_recorded: the files and the index together, or neither", "[crl]") {
+  TempDir dir;
+  const std::string ca_path = dir / "ca/ca.pem", index_path = dir / "ca/ca-index.txt";
+  fs::create_directories(dir / "ca");
+  Certificate a = issue_leaf("recorded-a"), b = issue_leaf("recorded-b");
+  write_files_recorded({OutputFile{dir / "out/a.pem", a.to_pem(), 0644}}, false, ca_path, {a});
+  CHECK(slurp(dir / "out/a.pem") == a.to_pem());  // the output folder is made
+  CaIndex index = CaIndex::load(index_path);
+  REQUIRE(index.entries().size() == 1);
+  CHECK(index.find(normalize_serial_hex(a.serial_hex())) != nullptr);
+
+  // An existing output without overwrite: nothing is written, the index is not touched.
+  std::string before = slurp(index_path);
+  Error e = catch_error([&] {
+    write_files_recorded({OutputFile{dir / "out/b.pem", b.to_pem(), 0644}, OutputFile{dir / "out/a.pem", b.to_pem(), 0644}},
+                         false, ca_path, {b});
+  });
+  CHECK(e.category() == Errc::exists);
+  CHECK(slurp(index_path) == before);
+  CHECK_FALSE(fs::exists(dir / "out/b.pem"));
+  CHECK(slurp(dir / "out/a.pem") == a.to_pem());
+
+  // A malformed index names itself and nothing is written.
+  std::ofstream(index_path, std::ios::trunc) << "garbage\n";
+  Error bad = catch_error([&] { write_files_recorded({OutputFile{dir / "out/c.pem", b.to_pem(), 0644}}, false, ca_path, {b}); });
+  CHECK(bad.category() == Errc::input);
+  CHECK(bad.source() == index_path);
+  CHECK_FALSE(fs::exists(dir / "out/c.pem"));
+  CHECK(slurp(index_path) == "garbage\n");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Crl
 // ---------------------------------------------------------------------------------------------
