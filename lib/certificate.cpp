@@ -1,8 +1,10 @@
 #include "etcd_pki/certificate.hpp"
 
 #include <openssl/pem.h>
+#include <openssl/provider.h>
 
 #include <mutex>
+#include <optional>
 
 #include "x509_util.hpp"
 
@@ -29,12 +31,51 @@ Certificate Certificate::from_pem(std::string_view pem, const std::string& sourc
   return Certificate(ossl::share(std::move(first)));
 }
 
-std::vector<Certificate> Certificate::all_from_pem(std::string_view data, const std::string& source, Errc category) {
+struct Certificate::Parsed {
+  std::once_flag once;
+  ossl::X509Ptr x509;
+};
+
+namespace {
+
+// A library context without algorithms (only the null provider): a certificate parsed in it gets
+// its fields, and its public key stays undecoded, as OpenSSL's decoder finds nothing to try. Never
+// freed: the certificates parsed in it refer to it.
+OSSL_LIB_CTX* fields_only_context() {
+  static OSSL_LIB_CTX* const ctx = [] {
+    OSSL_LIB_CTX* c = OSSL_LIB_CTX_new();
+    if (c && !OSSL_PROVIDER_load(c, "null")) {
+      OSSL_LIB_CTX_free(c);
+      c = nullptr;
+    }
+    ERR_clear_error();
+    return c;
+  }();
+  return ctx;
+}
+
+// One DER certificate, its key decoded now or when needed (then read back by native_handle()).
+std::optional<Certificate> parse_der(const unsigned char** p, long len, Certificate::KeyDecoding decode) {
+  OSSL_LIB_CTX* fields_only = decode == Certificate::KeyDecoding::when_needed ? fields_only_context() : nullptr;
+  if (!fields_only) {
+    ossl::X509Ptr x(d2i_X509(nullptr, p, len));
+    if (!x) return std::nullopt;
+    return Certificate::from_native(x.get());
+  }
+  ossl::X509Ptr x(reinterpret_cast<X509*>(ASN1_item_d2i_ex(nullptr, p, len, ASN1_ITEM_rptr(X509), fields_only, nullptr)));
+  if (!x) return std::nullopt;
+  return detail_certificate_built(x.get());
+}
+
+}  // namespace
+
+std::vector<Certificate> Certificate::all_from_pem(std::string_view data, const std::string& source, Errc category,
+                                                   KeyDecoding decode) {
   ossl::ClearErrors clear;
   std::vector<Certificate> out;
   if (data.find("-----BEGIN") == std::string_view::npos) {
     const unsigned char* p = reinterpret_cast<const unsigned char*>(data.data());
-    if (ossl::X509Ptr x{d2i_X509(nullptr, &p, static_cast<long>(data.size()))}) out.push_back(Certificate(ossl::share(std::move(x))));
+    if (auto c = parse_der(&p, static_cast<long>(data.size()), decode)) out.push_back(std::move(*c));
     ERR_clear_error();
     return out;
   }
@@ -42,17 +83,12 @@ std::vector<Certificate> Certificate::all_from_pem(std::string_view data, const 
   while (auto block = ossl::next_pem_block(bio.get())) {
     if (block->label != "CERTIFICATE") continue;
     const unsigned char* p = block->der;
-    ossl::X509Ptr x(d2i_X509(nullptr, &p, block->len));
-    if (!x) throw_openssl(category, "cannot parse certificate " + std::to_string(out.size() + 1), source);
-    out.push_back(Certificate(ossl::share(std::move(x))));
+    auto c = parse_der(&p, block->len, decode);
+    if (!c) throw_openssl(category, "cannot parse certificate " + std::to_string(out.size() + 1), source);
+    out.push_back(std::move(*c));
   }
   return out;
 }
-
-struct Certificate::Parsed {
-  std::once_flag once;
-  ossl::X509Ptr x509;
-};
 
 Certificate detail_certificate_built(X509* x509) {
   if (!x509 || X509_up_ref(x509) != 1) throw Error(Errc::crypto, "no certificate given");

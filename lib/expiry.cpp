@@ -100,7 +100,7 @@ ExpiryReport scan_expiry(const std::vector<std::string>& paths, Seconds within, 
   std::vector<std::vector<Certificate>> parsed(files.size());
   detail::parallel_for(unique.size(), 0, [&](size_t k) {
     size_t i = unique[k];
-    parsed[i] = Certificate::all_from_pem(contents[i], files[i]);
+    parsed[i] = Certificate::all_from_pem(contents[i], files[i], Errc::input, Certificate::KeyDecoding::when_needed);
   });
   std::map<std::string, size_t> by_fingerprint;
   for (size_t fi = 0; fi < files.size(); ++fi) {

@@ -14,9 +14,10 @@
 #include "etcd_pki/crl.hpp"
 #include "etcd_pki/expiry.hpp"
 #include "etcd_pki/profile.hpp"
+#include "json_fields.hpp"
 #include "ossl.hpp"
 #include "parallel.hpp"
-#include "json_fields.hpp"
+#include "x509_util.hpp"
 
 namespace etcd_pki {
 
@@ -172,7 +173,8 @@ struct Checker {
   std::vector<Certificate> certs_in(const std::string& file, Errc category = Errc::input) {
     std::string data = read_text_file(file, category);
     auto it = parsed->find(data);
-    if (it == parsed->end()) it = parsed->emplace(data, Certificate::all_from_pem(data, file, category)).first;
+    if (it == parsed->end())
+      it = parsed->emplace(data, Certificate::all_from_pem(data, file, category, Certificate::KeyDecoding::when_needed)).first;
     return it->second;
   }
   std::string base;  // shown paths are relative to it
@@ -227,7 +229,8 @@ struct Checker {
         return;
       }
       KeyPair key = KeyPair::from_pem(pem, key_path);
-      if (!key.same_public_key(cert.public_key()))
+      // As DER: the leaf's key is never decoded (Certificate::KeyDecoding::when_needed).
+      if (!detail::public_key_matches(X509_get_X509_PUBKEY(detail_certificate_fields(cert)), key.native_handle()))
         add(Severity::error, key_path, "key-mismatch", "the private key does not belong to the certificate next to it",
             "tls: private key does not match public key");
     } catch (const Error& e) {
@@ -247,6 +250,8 @@ struct Checker {
       sk_X509_push(untrusted.get(), c.native_handle());
     }
     StoreCtx ctx = ossl::check<StoreCtx>(X509_STORE_CTX_new(), "X509_STORE_CTX_new");
+    // native_handle(): the leaf read with its key (X509_verify_cert fails on an undecoded one); for
+    // one listed with KeyDecoding::when_needed that happens here, on the worker threads.
     ossl::check(X509_STORE_CTX_init(ctx.get(), store.get(), cert.native_handle(), untrusted.get()), "X509_STORE_CTX_init");
     X509_STORE_CTX_set_flags(ctx.get(), X509_V_FLAG_NO_CHECK_TIME | X509_V_FLAG_PARTIAL_CHAIN);
     std::vector<Certificate> chain;
@@ -294,7 +299,7 @@ struct Checker {
     report.checked.push_back(show(file));
     std::vector<Certificate> certs = leaf.certs;
     if (certs.empty()) try {
-        certs = Certificate::all_from_pem(read_text_file(file, Errc::input), file);
+        certs = Certificate::all_from_pem(read_text_file(file, Errc::input), file, Errc::input, Certificate::KeyDecoding::when_needed);
       } catch (const Error& e) {
         add(Severity::error, file, "unreadable", e.message(), "open " + file + ": " + e.message());
         return;

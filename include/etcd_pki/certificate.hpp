@@ -23,10 +23,15 @@ class Certificate {
   // Exactly one PEM "CERTIFICATE"; anything else is an error of `category` naming `source`.
   static Certificate from_pem(std::string_view pem, const std::string& source = {}, Errc category = Errc::ca);
   static Certificate from_native(X509* x509);  // takes a new reference
+  // When a certificate's public key is decoded: `now`, or `when_needed`: the fields now and the key
+  // on the first native_handle() or public_key() call. OpenSSL 3.0 spends 90% of a parse on
+  // decoding the key (a decoder chain per certificate); listing, comparing keys (as DER) and
+  // checking fields and signatures need none of it.
+  enum class KeyDecoding { now, when_needed };
   // Every "CERTIFICATE" block, in order (a chain or a CA bundle); other blocks are skipped. A DER
   // certificate is read too. An unparsable certificate is an error of `category`; none is an empty list.
   static std::vector<Certificate> all_from_pem(std::string_view data, const std::string& source = {},
-                                               Errc category = Errc::input);
+                                               Errc category = Errc::input, KeyDecoding decode = KeyDecoding::now);
 
   std::string to_pem() const;
 
@@ -48,10 +53,10 @@ class Certificate {
   bool signed_by(const Certificate& issuer) const;  // the signature verifies with issuer's public key
   std::string sha256_fingerprint() const;  // "AB:CD:..."
 
-  // The OpenSSL certificate. For one the Signer has just made, this is the certificate read back
-  // from its DER on the first call (once, thread-safe): OpenSSL 3.0 decodes the public key only
-  // when parsing, and that decode costs more than making a P-256 key, so it is done only when
-  // something needs it.
+  // The OpenSSL certificate. For one the Signer has just made, or one read with
+  // KeyDecoding::when_needed, this is the certificate read back from its DER on the first call
+  // (once, thread-safe): OpenSSL 3.0 decodes the public key only when parsing, and that decode
+  // costs more than making a P-256 key, so it is done only when something needs it.
   X509* native_handle() const;
 
  private:

@@ -217,3 +217,44 @@ TEST_CASE("Certificate: UTCTime through 2049, GeneralizedTime from 2050", "[cert
     CHECK(Certificate::from_pem(cert.to_pem()).not_after() == at(c.not_after));
   }
 }
+
+TEST_CASE("Certificate::all_from_pem with KeyDecoding::when_needed: the same certificate, its key decoded on demand", "[certificate]") {
+  const Ca& root = shared_root();
+  KeyPair key = KeyPair::generate({KeyAlgo::ecdsa, 256});
+  Issued leaf = root.signer().sign(leaf_csr("lazy", {"lazy.example", "10.0.0.9"}, key), Policy::builtin().profile("server"),
+                                   at_time(fixed_now()));
+  std::string pem = leaf.certificate.to_pem() + root.cert.to_pem();
+  std::vector<Certificate> now = Certificate::all_from_pem(pem);
+  std::vector<Certificate> lazy = Certificate::all_from_pem(pem, "chain.pem", Errc::input, Certificate::KeyDecoding::when_needed);
+  REQUIRE(now.size() == 2);
+  REQUIRE(lazy.size() == 2);
+  for (size_t i = 0; i < 2; ++i) {
+    INFO(i);
+    // Parsed without decoding the key...
+    CHECK(X509_get0_pubkey(detail_certificate_fields(lazy[i])) == nullptr);
+    ERR_clear_error();
+    // ...with every field and the encoding the same.
+    CHECK(lazy[i].to_pem() == now[i].to_pem());
+    CHECK(lazy[i].sha256_fingerprint() == now[i].sha256_fingerprint());
+    CHECK(lazy[i].subject_string() == now[i].subject_string());
+    CHECK(lazy[i].sans() == now[i].sans());
+    CHECK(lazy[i].not_after() == now[i].not_after());
+    CHECK(lazy[i].is_ca() == now[i].is_ca());
+    CHECK(lazy[i].key_usage() == now[i].key_usage());
+    CHECK(lazy[i].ext_key_usage() == now[i].ext_key_usage());
+    CHECK(lazy[i].subject_key_id() == now[i].subject_key_id());
+  }
+  // Its signature checks with the issuer's key; the key itself is read when asked for.
+  CHECK(lazy[0].signed_by(lazy[1]));
+  CHECK(lazy[1].self_signed());
+  CHECK(lazy[0].public_key().same_public_key(key));
+  REQUIRE(X509_get0_pubkey(lazy[0].native_handle()) != nullptr);
+  VerifyResult v = verify_chain(lazy[0], lazy[1], fixed_now() + std::chrono::hours(1), X509_PURPOSE_SSL_SERVER);
+  INFO(v.text());
+  CHECK(v.ok == 1);
+  // A broken certificate is the same error either way.
+  Error e = catch_error([] { Certificate::all_from_pem("-----BEGIN CERTIFICATE-----\nMIIBAA==\n-----END CERTIFICATE-----\n", "bad.pem",
+                                                        Errc::input, Certificate::KeyDecoding::when_needed); });
+  CHECK(e.category() == Errc::input);
+  CHECK(e.source() == "bad.pem");
+}
