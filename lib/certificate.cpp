@@ -12,25 +12,6 @@ namespace etcd_pki {
 
 using detail::to_time_point;
 
-Certificate Certificate::from_pem(std::string_view pem, const std::string& source, Errc category) {
-  ossl::ClearErrors clear;
-  auto bio = ossl::mem_bio(pem);
-  ossl::X509Ptr first;
-  int count = 0;
-  while (auto block = ossl::next_pem_block(bio.get())) {
-    if (block->label != "CERTIFICATE")
-      throw Error(category, "expected a certificate, found a PEM \"" + block->label + "\" block", source);
-    const unsigned char* p = block->der;
-    ossl::X509Ptr x(d2i_X509(nullptr, &p, block->len));
-    if (!x) throw_openssl(category, "cannot parse the certificate", source);
-    if (count++ == 0) first = std::move(x);
-  }
-  if (count == 0) throw Error(category, "no PEM certificate found", source);
-  if (count > 1)
-    throw Error(category, "the file holds " + std::to_string(count) + " certificates; expected exactly one", source);
-  return Certificate(ossl::share(std::move(first)));
-}
-
 struct Certificate::Parsed {
   std::once_flag once;
   ossl::X509Ptr x509;
@@ -68,6 +49,25 @@ std::optional<Certificate> parse_der(const unsigned char** p, long len, Certific
 }
 
 }  // namespace
+
+Certificate Certificate::from_pem(std::string_view pem, const std::string& source, Errc category, KeyDecoding decode) {
+  ossl::ClearErrors clear;
+  auto bio = ossl::mem_bio(pem);
+  std::optional<Certificate> first;
+  int count = 0;
+  while (auto block = ossl::next_pem_block(bio.get())) {
+    if (block->label != "CERTIFICATE")
+      throw Error(category, "expected a certificate, found a PEM \"" + block->label + "\" block", source);
+    const unsigned char* p = block->der;
+    auto c = parse_der(&p, block->len, decode);
+    if (!c) throw_openssl(category, "cannot parse the certificate", source);
+    if (count++ == 0) first = std::move(c);
+  }
+  if (count == 0) throw Error(category, "no PEM certificate found", source);
+  if (count > 1)
+    throw Error(category, "the file holds " + std::to_string(count) + " certificates; expected exactly one", source);
+  return std::move(*first);
+}
 
 std::vector<Certificate> Certificate::all_from_pem(std::string_view data, const std::string& source, Errc category,
                                                    KeyDecoding decode) {

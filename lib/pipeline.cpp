@@ -78,7 +78,8 @@ Bundle sign_csr(const std::string& csr_pem, const Signer& signer, const Profile&
 }
 
 Signer load_signer(const std::string& ca_path, const std::string& ca_key_path, const Passphrase& passphrase) {
-  Certificate ca = Certificate::from_pem(read_text_file(ca_path, Errc::ca), ca_path, Errc::ca);
+  // Its key stays undecoded: the Signer compares it with the CA key as DER.
+  Certificate ca = Certificate::from_pem(read_text_file(ca_path, Errc::ca), ca_path, Errc::ca, Certificate::KeyDecoding::when_needed);
   std::string key_pem = read_text_file(ca_key_path, Errc::ca);
   struct Wipe {  // the key file's text, cleansed however this returns
     std::string& text;

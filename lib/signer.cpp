@@ -241,7 +241,10 @@ Signer::Signer(Certificate ca, KeyPair ca_key, std::string ca_source, std::strin
                 ca_source);
   if (auto kuse = ca_.key_usage(); kuse && !(*kuse & ku::cert_sign))
     throw Error(Errc::ca, "the CA certificate's key usage lacks \"cert sign\"", ca_source);
-  if (!key_.same_public_key(ca_.public_key()))
+  // The certificate's fields and its key as DER: a CA read with KeyDecoding::when_needed (as
+  // load_signer does) is never decoded to sign.
+  X509* fields = detail_certificate_fields(ca_);
+  if (!detail::public_key_matches(X509_get_X509_PUBKEY(fields), key_.native_handle()))
     throw Error(Errc::ca, "the CA key does not match the CA certificate " + ca_source, key_source);
   KeySpec spec = key_.spec();
   if (spec.algo == KeyAlgo::rsa && spec.size < 2048)
@@ -249,7 +252,7 @@ Signer::Signer(Certificate ca, KeyPair ca_key, std::string ca_source, std::strin
   // MD5 and SHA-1 (OpenSSL rates them 39 and 63 bits): Go refuses such signatures, and a CA that
   // was made with one is due for replacement, not for signing more.
   int md = NID_undef, secbits = -1;
-  if (X509_get_signature_info(ca_.native_handle(), &md, nullptr, &secbits, nullptr) == 1 && secbits >= 0 && secbits < 112)
+  if (X509_get_signature_info(fields, &md, nullptr, &secbits, nullptr) == 1 && secbits >= 0 && secbits < 112)
     throw Error(Errc::ca,
                 std::string("the CA certificate is signed with ") + (md == NID_undef ? "a weak hash" : OBJ_nid2sn(md)) +
                     ", a broken hash (" + std::to_string(secbits) + "-bit security); make a new CA",
@@ -268,7 +271,7 @@ Issued Signer::sign(const Csr& csr, const Profile& profile, const SignOptions& o
   if (ca_.not_before() > now)
     plan.warnings.push_back(ca_source_ + ": the CA is not valid before " + format_rfc3339(ca_.not_before()) +
                             " (clock skew?)");
-  return {encode(plan, X509_REQ_get_X509_PUBKEY(csr.native_handle()), ca_.native_handle(), key_),
+  return {encode(plan, X509_REQ_get_X509_PUBKEY(csr.native_handle()), detail_certificate_fields(ca_), key_),
           std::move(plan.warnings)};
 }
 

@@ -20,14 +20,15 @@ namespace etcd_pki {
 
 class Certificate {
  public:
-  // Exactly one PEM "CERTIFICATE"; anything else is an error of `category` naming `source`.
-  static Certificate from_pem(std::string_view pem, const std::string& source = {}, Errc category = Errc::ca);
-  static Certificate from_native(X509* x509);  // takes a new reference
   // When a certificate's public key is decoded: `now`, or `when_needed`: the fields now and the key
   // on the first native_handle() or public_key() call. OpenSSL 3.0 spends 90% of a parse on
   // decoding the key (a decoder chain per certificate); listing, comparing keys (as DER) and
   // checking fields and signatures need none of it.
   enum class KeyDecoding { now, when_needed };
+  // Exactly one PEM "CERTIFICATE"; anything else is an error of `category` naming `source`.
+  static Certificate from_pem(std::string_view pem, const std::string& source = {}, Errc category = Errc::ca,
+                              KeyDecoding decode = KeyDecoding::now);
+  static Certificate from_native(X509* x509);  // takes a new reference
   // Every "CERTIFICATE" block, in order (a chain or a CA bundle); other blocks are skipped. A DER
   // certificate is read too. An unparsable certificate is an error of `category`; none is an empty list.
   static std::vector<Certificate> all_from_pem(std::string_view data, const std::string& source = {},

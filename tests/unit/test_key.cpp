@@ -517,21 +517,9 @@ PKeyPtr openssl_key(const std::string& label, const std::string& der) {
   return PKeyPtr(d2i_PrivateKey(type, nullptr, &p, static_cast<long>(der.size())), EVP_PKEY_free);
 }
 
-// The error queue as throw_openssl writes it after its message.
-std::string openssl_errors() {
-  std::string text;
-  const char *file = nullptr, *func = nullptr, *data = nullptr;
-  int line = 0, flags = 0;
-  bool first = true;
-  while (unsigned long code = ERR_get_error_all(&file, &line, &func, &data, &flags)) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
-    text += first ? ": " : "; ";
-    text += buf;
-    if (data && (flags & ERR_TXT_STRING) && *data) text += std::string(" (") + data + ")";
-    first = false;
-  }
-  return text;
+// The message throw_openssl makes of `message` and the OpenSSL error queue as it stands.
+std::string openssl_message(const std::string& message) {
+  return catch_error([&] { throw_openssl(Errc::key, message); }).message();
 }
 
 bool signs_for(EVP_PKEY* signer, EVP_PKEY* verifier) {
@@ -566,7 +554,7 @@ void check_reads_as_openssl(const std::string& label, const std::string& der) {
   ERR_clear_error();
   PKeyPtr openssl = openssl_key(label, der);
   if (!openssl) {
-    std::string expect = "cannot parse the " + label + openssl_errors();
+    std::string expect = openssl_message("cannot parse the " + label);
     Error e = catch_error([&] { KeyPair::from_pem(pem, "k.pem"); });
     CHECK(e.category() == Errc::key);
     CHECK(e.message() == expect);
