@@ -471,7 +471,15 @@ KeyPair KeyPair::from_pem(std::string_view pem, const std::string& source, const
     else if (label == "EC PRIVATE KEY") raw = d2i_PrivateKey(EVP_PKEY_EC, nullptr, &p, block->len);
     else raw = d2i_AutoPrivateKey(nullptr, &p, block->len);
     if (!raw) throw_openssl(Errc::key, "cannot parse the " + label, source);
-    KeyPair kp(share(ossl::PKey(raw)));
+    ossl::PKey pkey(raw);
+    // An EC key read with a compressed (or hybrid) point would keep that form for its public key
+    // (i2d_PUBKEY), unlike the certificates and CSRs made for it and the PEM written for it:
+    // always uncompressed, as Go and cfssl write it.
+    if (EVP_PKEY_get_base_id(pkey.get()) == EVP_PKEY_EC)
+      ossl::check(EVP_PKEY_set_utf8_string_param(pkey.get(), OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                                 OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED),
+                  "setting the EC point format", Errc::key);
+    KeyPair kp(share(std::move(pkey)));
     try {
       (void)kp.spec();
     } catch (const Error& e) {

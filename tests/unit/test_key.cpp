@@ -560,6 +560,8 @@ void check_reads_as_openssl(const std::string& label, const std::string& der) {
     CHECK(e.message() == expect);
     return;
   }
+  if (EVP_PKEY_get_base_id(openssl.get()) == EVP_PKEY_EC)  // etcd-pki's public key is always uncompressed
+    REQUIRE(EVP_PKEY_set_utf8_string_param(openssl.get(), OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "uncompressed") == 1);
   KeyPair expect = KeyPair::from_native(openssl.get());
   try {
     (void)expect.spec();
@@ -636,7 +638,7 @@ TEST_CASE("Other SEC1 and PKCS#1 forms are left to OpenSSL's decoder, with the s
   };
   const Case cases[] = {
       {"openssl-p256-no-public.pem", "no public key: OpenSSL computes it, and writes the key back without it"},
-      {"openssl-p256-compressed.pem", "compressed point: OpenSSL keeps it compressed in public_key_der"},
+      {"openssl-p256-compressed.pem", "compressed point"},
       {"openssl-p256-explicit.pem", "explicit curve parameters"},
       {"openssl-rsa2048-3-primes.pem", "multi-prime RSA (PKCS#1 version 1)"},
   };
@@ -646,12 +648,17 @@ TEST_CASE("Other SEC1 and PKCS#1 forms are left to OpenSSL's decoder, with the s
     CHECK_FALSE(fast(b.label, b.der));
     check_reads_as_openssl(b.label, b.der);
   }
-  // What that means for the compressed point: the private key is written back uncompressed, the
-  // public key stays compressed (33 bytes, not 65), as OpenSSL 3.0 does it.
+  // A compressed point is read as the same key, and used uncompressed everywhere: the PEM written
+  // back, public_key_der (OpenSSL 3.0 alone would keep it compressed there, and the key would then
+  // change in a PEM round trip: fuzz_pem found it), and the CSR made with it.
   KeyPair compressed = KeyPair::from_pem(read_fixture("keys/openssl-p256-compressed.pem"));
   KeyPair uncompressed = KeyPair::from_pem(read_fixture("keys/openssl-p256.pem"));
   CHECK(compressed.to_pem() == uncompressed.to_pem());
-  CHECK(compressed.public_key_der().size() == 91 - 32);
+  CHECK(compressed.public_key_der() == uncompressed.public_key_der());
+  CHECK(compressed.public_key_der().size() == 91);
+  CHECK(KeyPair::from_pem(compressed.to_pem()).public_key_der() == compressed.public_key_der());
+  Csr csr = Csr::create(Request::from_json(R"({"CN":"compressed"})"), compressed);
+  CHECK(csr.public_key().public_key_der() == compressed.public_key_der());
   // Other labels are not the fast path's.
   std::string pkcs8 = pem_of(p256().native_handle(), true);
   CHECK_FALSE(fast("PRIVATE KEY", pem_decode(pkcs8).der));
@@ -698,7 +705,7 @@ TEST_CASE("fast_private_key: SEC1 variants it takes and refuses; from_pem reads 
       {"secp256k1", tlv(0x30, version + priv + tlv(0xa0, tlv(0x06, secp256k1_oid)) + pub), false},
       {"scalar padded to 33 bytes", tlv(0x30, version + tlv(0x04, '\0' + scalar) + curve + pub), false},
       {"BIT STRING with 1 unused bit", tlv(0x30, version + priv + curve + tlv(0xa1, tlv(0x03, '\x01' + point))), false},
-      {"hybrid point: OpenSSL keeps that form for public_key_der", tlv(0x30, version + priv + curve + tlv(0xa1, tlv(0x03, '\0' + hybrid))), false},
+      {"hybrid point (read by OpenSSL, then used uncompressed)", tlv(0x30, version + priv + curve + tlv(0xa1, tlv(0x03, '\0' + hybrid))), false},
       {"point not on the curve", tlv(0x30, version + priv + curve + tlv(0xa1, tlv(0x03, '\0' + off_curve))), false},
       {"parameters and public key swapped", tlv(0x30, version + priv + pub + curve), false},
       {"truncated", der.substr(0, der.size() - 1), false},
