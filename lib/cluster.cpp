@@ -583,31 +583,24 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
     derived("MANIFEST", manifest, 0644);
   }
 
-  // 5. The CA's issued index (for revoke by serial): written with everything else when the CA is
-  //    the cluster's own; an external CA's index, or a malformed one, is updated afterwards.
+  // 5. Write everything or nothing; folders 0700 (they hold private keys). The CA's issued index
+  //    (for revoke by serial) goes in the same write when the CA is the cluster's own; an external
+  //    CA's index, or a malformed one, is updated afterwards, and failing that is a warning.
   std::vector<Certificate> made;
   for (const Artifact* a : to_issue) made.push_back(*a->cert);
   std::string ca_path = spec.ca_cert_file.empty() ? paths.ca_cert() : spec.ca_cert_file;
-  bool index_written = made.empty();
-  std::optional<FolderLocks> index_lock;  // the CA's folder, made now if new (as write_files would)
-  std::string index_path = CaIndex::path_for(ca_path);
-  if (!index_written && spec.ca_cert_file.empty()) {
+  bool index_written = false;
+  if (!made.empty() && spec.ca_cert_file.empty()) {
     try {
-      index_lock.emplace(std::vector<std::string>{std::filesystem::path(index_path).parent_path().string()}, mode_t{0700});
-      CaIndex index = CaIndex::load(index_path);
-      for (const auto& c : made) index.record_issued(c);
-      files.push_back({index_path, index.to_text(), 0644, true});
+      write_files_recorded(files, opt.force, ca_path, made, 0700);
       index_written = true;
-    } catch (const Error&) {
-      index_lock.reset();  // record_issued below reports it
+    } catch (const Error& e) {
+      if (e.source() != CaIndex::path_for(ca_path)) throw;  // nothing was written
     }
   }
-
-  // 6. Write everything or nothing; folders 0700 (they hold private keys).
-  write_files(files, opt.force, 0700);
-  for (const auto& f : files)
-    if (f.path != index_path) result.written.push_back(f.path);  // the index is not one of the outputs
-  if (!index_written) {  // the certificates are already in place, so a failure here is a warning
+  if (!index_written) write_files(files, opt.force, 0700);
+  for (const auto& f : files) result.written.push_back(f.path);
+  if (!index_written && !made.empty()) {
     try {
       record_issued(ca_path, made);
     } catch (const Error& e) {

@@ -302,17 +302,17 @@ void record_issued(const std::string& ca_cert_path, const std::vector<Certificat
 }
 
 void write_files_recorded(std::vector<OutputFile> files, bool overwrite, const std::string& ca_cert_path,
-                          const std::vector<Certificate>& certs) {
+                          const std::vector<Certificate>& certs, mode_t dir_mode) {
   std::string index_path = CaIndex::path_for(ca_cert_path);
   // All the folders at once, in FolderLocks' order: taking the CA's first and the others in
   // write_files could deadlock with a writer that takes them the other way round.
   std::vector<std::string> dirs{folder_of(index_path)};
   for (const auto& f : files) dirs.push_back(folder_of(f.path));
-  FolderLocks locks(dirs, mode_t{0755});
+  FolderLocks locks(dirs, dir_mode);
   CaIndex index = CaIndex::load(index_path);
   for (const auto& c : certs) index.record_issued(c);
   files.push_back(OutputFile{index_path, index.to_text(), 0644, true});
-  write_files(files, overwrite);
+  write_files(files, overwrite, dir_mode);
 }
 
 // ---------------------------------------------------------------------------------------------

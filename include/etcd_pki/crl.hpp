@@ -85,9 +85,10 @@ void record_issued(const std::string& ca_cert_path, const std::vector<Certificat
 // Writes `files` (write_files) and records `certs` in the index next to the CA in the same
 // all-or-nothing write: the certificates are in the index exactly when their files exist, and the
 // index costs no flush of its own. The folders' locks are held from reading the index to the last
-// rename. A malformed index is Errc::input naming it, before anything is written.
+// rename, all taken at once in FolderLocks' order (missing folders are made with `dir_mode`). A
+// malformed index is Errc::input naming it, before anything is written.
 void write_files_recorded(std::vector<OutputFile> files, bool overwrite, const std::string& ca_cert_path,
-                          const std::vector<Certificate>& certs);
+                          const std::vector<Certificate>& certs, mode_t dir_mode = 0755);
 
 struct CrlOptions {
   Seconds next_update{7LL * 24 * 3600};  // cfssl gencrl's default: one week
