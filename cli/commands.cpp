@@ -47,25 +47,18 @@ void record(const std::string& ca_path, const Certificate& cert) {
   }
 }
 
-// deliver(), recording the certificate in the CA's index in the same write. When the CA's folder
-// is read-only or its index malformed, the files are written alone and the index failure is a
-// warning, as the CA may well live on read-only media.
+// deliver(), recording the certificate in the CA's index in the same write (write_files_and_record).
 void deliver_recorded(const Bundle& bundle, const OutputArgs& out, const std::string& base, const std::string& ca_path) {
   Certificate cert = bundle.certificate ? *bundle.certificate : Certificate::from_pem(*bundle.cert_pem);
-  std::string index_path = CaIndex::path_for(ca_path);
-  std::string ca_dir = std::filesystem::path(index_path).parent_path().string();
-  if (!out.json && access(ca_dir.empty() ? "." : ca_dir.c_str(), W_OK) == 0) {
-    auto files = bundle_files(bundle, out.out_dir, base);
-    try {
-      write_files_recorded(files, out.force, ca_path, {cert});
-      report_written(bundle, files);
-      return;
-    } catch (const Error& e) {
-      if (e.source() != index_path) throw;  // nothing was written
-    }
+  if (out.json) {
+    deliver(bundle, out, base);
+    record(ca_path, cert);
+    return;
   }
-  deliver(bundle, out, base);
-  record(ca_path, cert);
+  auto files = bundle_files(bundle, out.out_dir, base);
+  std::string not_recorded = write_files_and_record(files, out.force, ca_path, {cert});
+  report_written(bundle, files);
+  if (!not_recorded.empty()) print_warnings({"the certificate is not recorded in the CA index: " + not_recorded});
 }
 
 Policy load_policy(const std::string& config) {

@@ -584,29 +584,14 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   }
 
   // 5. Write everything or nothing; folders 0700 (they hold private keys). The CA's issued index
-  //    (for revoke by serial) goes in the same write when the CA is the cluster's own; an external
-  //    CA's index, or a malformed one, is updated afterwards, and failing that is a warning.
+  //    (for revoke by serial) goes in the same write; failing that is a warning.
   std::vector<Certificate> made;
   for (const Artifact* a : to_issue) made.push_back(*a->cert);
   std::string ca_path = spec.ca_cert_file.empty() ? paths.ca_cert() : spec.ca_cert_file;
-  bool index_written = false;
-  if (!made.empty() && spec.ca_cert_file.empty()) {
-    try {
-      write_files_recorded(files, opt.force, ca_path, made, 0700);
-      index_written = true;
-    } catch (const Error& e) {
-      if (e.source() != CaIndex::path_for(ca_path)) throw;  // nothing was written
-    }
-  }
-  if (!index_written) write_files(files, opt.force, 0700);
+  std::string not_recorded = write_files_and_record(files, opt.force, ca_path, made, 0700);
   for (const auto& f : files) result.written.push_back(f.path);
-  if (!index_written && !made.empty()) {
-    try {
-      record_issued(ca_path, made);
-    } catch (const Error& e) {
-      result.warnings.push_back(std::string("the certificates are written, but not recorded in the CA index: ") + e.what());
-    }
-  }
+  if (!not_recorded.empty())
+    result.warnings.push_back("the certificates are written, but not recorded in the CA index: " + not_recorded);
   return result;
 }
 

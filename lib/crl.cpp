@@ -4,6 +4,8 @@
 #include <cctype>
 #include <filesystem>
 
+#include <unistd.h>
+
 #include "etcd_pki/bundle.hpp"
 #include "internal.hpp"
 #include "ossl.hpp"
@@ -301,18 +303,59 @@ void record_issued(const std::string& ca_cert_path, const std::vector<Certificat
   });
 }
 
-void write_files_recorded(std::vector<OutputFile> files, bool overwrite, const std::string& ca_cert_path,
-                          const std::vector<Certificate>& certs, mode_t dir_mode) {
-  std::string index_path = CaIndex::path_for(ca_cert_path);
-  // All the folders at once, in FolderLocks' order: taking the CA's first and the others in
-  // write_files could deadlock with a writer that takes them the other way round.
+namespace {
+
+// Every folder a write of `files` plus the index touches, for one FolderLocks: taking the CA's
+// first and the others in write_files could deadlock with a writer that takes them the other way.
+std::vector<std::string> folders_with_index(const std::vector<OutputFile>& files, const std::string& index_path) {
   std::vector<std::string> dirs{folder_of(index_path)};
   for (const auto& f : files) dirs.push_back(folder_of(f.path));
-  FolderLocks locks(dirs, dir_mode);
-  CaIndex index = CaIndex::load(index_path);
+  return dirs;
+}
+
+// `files` and `index` with `certs` recorded, in one write (the caller holds the folders' locks).
+void write_with_index(std::vector<OutputFile> files, bool overwrite, mode_t dir_mode, const std::string& index_path,
+                      CaIndex index, const std::vector<Certificate>& certs) {
   for (const auto& c : certs) index.record_issued(c);
   files.push_back(OutputFile{index_path, index.to_text(), 0644, true});
   write_files(files, overwrite, dir_mode);
+}
+
+}  // namespace
+
+void write_files_recorded(std::vector<OutputFile> files, bool overwrite, const std::string& ca_cert_path,
+                          const std::vector<Certificate>& certs, mode_t dir_mode) {
+  std::string index_path = CaIndex::path_for(ca_cert_path);
+  FolderLocks locks(folders_with_index(files, index_path), dir_mode);
+  write_with_index(std::move(files), overwrite, dir_mode, index_path, CaIndex::load(index_path), certs);
+}
+
+std::string write_files_and_record(const std::vector<OutputFile>& files, bool overwrite, const std::string& ca_cert_path,
+                                   const std::vector<Certificate>& certs, mode_t dir_mode) {
+  if (certs.empty()) {
+    write_files(files, overwrite, dir_mode);
+    return {};
+  }
+  std::string index_path = CaIndex::path_for(ca_cert_path);
+  {
+    FolderLocks locks(folders_with_index(files, index_path), dir_mode);
+    std::optional<CaIndex> index;
+    if (::access(folder_of(index_path).c_str(), W_OK) == 0) try {
+        index = CaIndex::load(index_path);
+      } catch (const Error&) {  // malformed: record_issued below says so
+      }
+    if (index) {
+      write_with_index(files, overwrite, dir_mode, index_path, std::move(*index), certs);
+      return {};
+    }
+    write_files(files, overwrite, dir_mode);
+  }
+  try {
+    record_issued(ca_cert_path, certs);
+    return {};
+  } catch (const Error& e) {
+    return e.what();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -90,6 +90,13 @@ void record_issued(const std::string& ca_cert_path, const std::vector<Certificat
 void write_files_recorded(std::vector<OutputFile> files, bool overwrite, const std::string& ca_cert_path,
                           const std::vector<Certificate>& certs, mode_t dir_mode = 0755);
 
+// What issue, sign and cluster do: write_files_recorded when the index can go in the write; when
+// the CA's folder is not writable (a CA on read-only media) or its index is malformed, the files
+// are written alone and record_issued is tried after. Returns "" when the certificates are
+// recorded, else why not (the files are written either way; the caller warns).
+std::string write_files_and_record(const std::vector<OutputFile>& files, bool overwrite, const std::string& ca_cert_path,
+                                   const std::vector<Certificate>& certs, mode_t dir_mode = 0755);
+
 struct CrlOptions {
   Seconds next_update{7LL * 24 * 3600};  // cfssl gencrl's default: one week
   std::optional<TimePoint> now;

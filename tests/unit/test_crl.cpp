@@ -720,6 +720,27 @@ TEST_CASE("write_files_recorded: the files and the index together, or neither", 
   CHECK(slurp(index_path) == "garbage\n");
 }
 
+TEST_CASE("write_files_and_record: the index in the same write, or the files alone and why not", "[crl]") {
+  TempDir dir;
+  const std::string ca_path = dir / "ca/ca.pem", index_path = dir / "ca/ca-index.txt";
+  fs::create_directories(dir / "ca");
+  Certificate a = issue_leaf("and-record-a"), b = issue_leaf("and-record-b");
+  CHECK(write_files_and_record({OutputFile{dir / "out/a.pem", a.to_pem(), 0644}}, false, ca_path, {a}).empty());
+  CHECK(CaIndex::load(index_path).find(normalize_serial_hex(a.serial_hex())) != nullptr);
+
+  // A malformed index: the files are written, the index is left alone, and the reason names it.
+  std::ofstream(index_path, std::ios::trunc) << "garbage\n";
+  std::string why = write_files_and_record({OutputFile{dir / "out/b.pem", b.to_pem(), 0644}}, false, ca_path, {b});
+  CHECK_THAT(why, Contains(index_path));
+  CHECK(slurp(dir / "out/b.pem") == b.to_pem());
+  CHECK(slurp(index_path) == "garbage\n");
+
+  // An existing output is still an error, and nothing is written.
+  Error e = catch_error([&] { write_files_and_record({OutputFile{dir / "out/a.pem", b.to_pem(), 0644}}, false, ca_path, {b}); });
+  CHECK(e.category() == Errc::exists);
+  CHECK(slurp(dir / "out/a.pem") == a.to_pem());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Crl
 // ---------------------------------------------------------------------------------------------
