@@ -1,0 +1,131 @@
+#include "etcd_config.hpp"
+
+#include <algorithm>
+
+#include "etcd_pki/hosts.hpp"
+
+namespace etcd_pki::detail {
+
+namespace {
+
+std::string yaml_quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string tls_section(const char* section, const EtcdTls& tls) {
+  return std::string(section) + ":\n  cert-file: " + yaml_quote(tls.cert_file) + "\n  key-file: " + yaml_quote(tls.key_file) +
+         "\n  client-cert-auth: " + (tls.client_cert_auth ? "true" : "false") +
+         "\n  trusted-ca-file: " + yaml_quote(tls.trusted_ca_file) + "\n";
+}
+
+// A YAML scalar as written by to_yaml or by hand: surrounding quotes removed, '\' escapes undone.
+std::string unquote(std::string value) {
+  if (value.size() < 2 || (value.front() != '"' && value.front() != '\'') || value.back() != value.front()) return value;
+  value = value.substr(1, value.size() - 2);
+  std::string out;
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (value[i] == '\\' && i + 1 < value.size()) ++i;
+    out += value[i];
+  }
+  return out;
+}
+
+std::string trim(std::string s) {
+  s.erase(0, s.find_first_not_of(" \t"));
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\r' || s.back() == '\t')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+std::string to_yaml(const EtcdConfig& c, const std::vector<std::string>& comment) {
+  std::string out;
+  for (const auto& line : comment) out += "# " + line + "\n";
+  auto key = [&](const char* k, const std::string& v) { out += std::string(k) + ": " + yaml_quote(v) + "\n"; };
+  key("name", c.name);
+  key("listen-peer-urls", c.listen_peer_urls);
+  key("initial-advertise-peer-urls", c.initial_advertise_peer_urls);
+  key("listen-client-urls", c.listen_client_urls);
+  key("advertise-client-urls", c.advertise_client_urls);
+  key("initial-cluster", c.initial_cluster);
+  key("initial-cluster-token", c.initial_cluster_token);
+  key("initial-cluster-state", c.initial_cluster_state);
+  return out + tls_section("client-transport-security", c.client) + tls_section("peer-transport-security", c.peer);
+}
+
+std::map<std::string, std::string> read_etcd_yaml(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::string section;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? text.size() : nl + 1;
+    if (auto hash = line.find(" #"); hash != std::string::npos) line.resize(hash);
+    if (line.empty() || line.front() == '#' || line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    bool indented = line.front() == ' ' || line.front() == '\t';
+    auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string key = trim(line.substr(0, colon));
+    std::string value = unquote(trim(line.substr(colon + 1)));
+    if (!indented) {
+      section = value.empty() ? key : "";
+      if (!value.empty()) out[key] = value;
+    } else if (!section.empty()) {
+      out[section + "." + key] = value;
+    }
+  }
+  return out;
+}
+
+EtcdConfig parse_etcd_yaml(const std::string& text) {
+  auto m = read_etcd_yaml(text);
+  auto tls = [&](const std::string& s) {
+    return EtcdTls{m[s + ".cert-file"], m[s + ".key-file"], m[s + ".trusted-ca-file"], m[s + ".client-cert-auth"] == "true"};
+  };
+  return EtcdConfig{m["name"],
+                    m["listen-peer-urls"],
+                    m["initial-advertise-peer-urls"],
+                    m["listen-client-urls"],
+                    m["advertise-client-urls"],
+                    m["initial-cluster"],
+                    m["initial-cluster-token"],
+                    m["initial-cluster-state"],
+                    tls("client-transport-security"),
+                    tls("peer-transport-security")};
+}
+
+std::vector<std::string> url_hosts(const std::string& urls) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= urls.size()) {
+    size_t comma = urls.find(',', start);
+    std::string u = urls.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma == std::string::npos ? urls.size() + 1 : comma + 1;
+    if (auto s = u.find("://"); s != std::string::npos) u = u.substr(s + 3);
+    if (auto slash = u.find('/'); slash != std::string::npos) u.resize(slash);
+    std::string host;
+    if (!u.empty() && u.front() == '[') {
+      host = u.substr(1, u.find(']') == std::string::npos ? std::string::npos : u.find(']') - 1);
+    } else {
+      host = u.substr(0, u.rfind(':'));
+    }
+    if (host.empty() || host == "0.0.0.0" || host == "::") continue;
+    if (auto ip = parse_ip(host)) host = ip->to_string();
+    if (std::find(out.begin(), out.end(), host) == out.end()) out.push_back(host);
+  }
+  return out;
+}
+
+std::string to_env(const EtcdctlEnv& e, const std::string& member) {
+  return "# etcdctl settings for member " + member + ": set -a; . ./etcdctl.env; set +a\n"
+         "ETCDCTL_API=3\nETCDCTL_ENDPOINTS=" + e.endpoints + "\nETCDCTL_CACERT=" + e.cacert + "\nETCDCTL_CERT=" + e.cert +
+         "\nETCDCTL_KEY=" + e.key + "\n";
+}
+
+}  // namespace etcd_pki::detail

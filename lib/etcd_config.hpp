@@ -1,0 +1,47 @@
+#pragma once
+// Private: etcd's own configuration formats, written and read in one place. Today the YAML of
+// `etcd --config-file` (written for each member by cluster, read back by verify); the member's
+// etcdctl settings are rendered here too.
+#include <map>
+#include <string>
+#include <vector>
+
+namespace etcd_pki::detail {
+
+// One of etcd's two TLS sections (client-transport-security, peer-transport-security).
+struct EtcdTls {
+  std::string cert_file, key_file, trusted_ca_file;
+  bool client_cert_auth = false;
+  bool operator==(const EtcdTls&) const = default;
+};
+
+// The settings etcd-pki writes for a member; the names are etcd's YAML keys.
+struct EtcdConfig {
+  std::string name;
+  std::string listen_peer_urls, initial_advertise_peer_urls;
+  std::string listen_client_urls, advertise_client_urls;
+  std::string initial_cluster, initial_cluster_token, initial_cluster_state;
+  EtcdTls client, peer;  // client-transport-security (the server certificate), peer-transport-security
+  bool operator==(const EtcdConfig&) const = default;
+};
+
+// The YAML file, with `comment` (lines without their "# ") at the top. Strings are quoted.
+std::string to_yaml(const EtcdConfig& config, const std::vector<std::string>& comment = {});
+
+// Any etcd YAML config, as etcd-pki reads it: the flat keys, and the keys of one level of
+// sections as "section.key" ("peer-transport-security.cert-file"); quotes and comments removed.
+std::map<std::string, std::string> read_etcd_yaml(const std::string& text);
+// The settings above from such a file (what is missing stays empty).
+EtcdConfig parse_etcd_yaml(const std::string& text);
+
+// The hosts of a comma-separated URL list ("https://10.0.0.1:2379,https://[::1]:2379"), IPs in
+// canonical form, without duplicates and without wildcard listen addresses (0.0.0.0, ::).
+std::vector<std::string> url_hosts(const std::string& urls);
+
+// etcdctl's settings for a member: ETCDCTL_* lines for `set -a; . ./etcdctl.env; set +a`.
+struct EtcdctlEnv {
+  std::string endpoints, cacert, cert, key;
+};
+std::string to_env(const EtcdctlEnv& env, const std::string& member);
+
+}  // namespace etcd_pki::detail

@@ -1,0 +1,169 @@
+#include "layout.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "etcd_pki/cluster.hpp"
+#include "etcd_pki/profile.hpp"
+
+namespace etcd_pki::detail {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool exists(const std::string& p) {
+  std::error_code ec;
+  return fs::exists(p, ec);
+}
+
+std::string first_existing(std::initializer_list<std::string> candidates) {
+  for (const auto& c : candidates)
+    if (exists(c)) return c;
+  return {};
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+const char* to_string(Role role) {
+  switch (role) {
+    case Role::ca: return "ca";
+    case Role::server: return "server";
+    case Role::peer: return "peer";
+    case Role::server_peer: return "server+peer";
+    case Role::client: return "client";
+    case Role::leaf: return "leaf";
+  }
+  return "?";
+}
+
+bool serves(Role role) { return role == Role::server || role == Role::peer || role == Role::server_peer; }
+
+Role guess_role(const std::string& path, const Certificate& cert) {
+  if (cert.is_ca()) return Role::ca;
+  std::string name = lower(fs::path(path).stem().string());
+  std::string parent = fs::path(path).parent_path().filename().string();
+  if (name.find("client") != std::string::npos || parent == "clients") return Role::client;
+  if (name.find("peer") != std::string::npos) return Role::peer;
+  if (name.find("server") != std::string::npos) return Role::server;
+  auto ekus = cert.ext_key_usage();
+  auto has = [&](const char* oid) { return ekus.empty() || std::find(ekus.begin(), ekus.end(), oid) != ekus.end(); };
+  if (has(eku::server_auth)) return Role::server_peer;
+  return has(eku::client_auth) ? Role::client : Role::leaf;
+}
+
+const char* to_string(MemberCert cert) {
+  switch (cert) {
+    case MemberCert::server: return "server";
+    case MemberCert::peer: return "peer";
+    case MemberCert::healthcheck_client: return "healthcheck-client";
+    case MemberCert::apiserver_etcd_client: return "apiserver-etcd-client";
+  }
+  return "?";
+}
+
+Role role_of(MemberCert cert) {
+  switch (cert) {
+    case MemberCert::server: return Role::server;
+    case MemberCert::peer: return Role::peer;
+    default: return Role::client;
+  }
+}
+
+ClusterLayout ClusterLayout::make(Layout kind, const std::string& out_dir, const std::string& install_dir) {
+  ClusterLayout l{kind, out_dir.empty() ? "." : out_dir, install_dir};
+  if (l.install.empty()) l.install = kind == Layout::kubeadm ? "/etc/kubernetes/pki" : "/etc/etcd/pki";
+  while (l.install.size() > 1 && l.install.back() == '/') l.install.pop_back();
+  return l;
+}
+
+std::string ClusterLayout::ca_dir() const { return out + "/ca"; }
+std::string ClusterLayout::ca_cert() const { return ca_dir() + (kind == Layout::kubeadm ? "/ca.crt" : "/ca.pem"); }
+std::string ClusterLayout::ca_key() const { return key_path_for_cert(ca_cert()); }
+std::string ClusterLayout::ca_csr() const { return ca_dir() + "/ca.csr"; }
+std::string ClusterLayout::clients_dir() const { return out + "/clients"; }
+
+std::string ClusterLayout::client_cert(const std::string& name, bool key) const {
+  std::string cert = clients_dir() + "/" + name + (kind == Layout::kubeadm ? ".crt" : ".pem");
+  return key ? key_path_for_cert(cert) : cert;
+}
+
+std::string ClusterLayout::member_dir(const std::string& member) const { return out + "/" + member; }
+
+std::vector<MemberCert> ClusterLayout::member_certs() const {
+  if (kind == Layout::kubeadm)
+    return {MemberCert::server, MemberCert::peer, MemberCert::healthcheck_client, MemberCert::apiserver_etcd_client};
+  return {MemberCert::server, MemberCert::peer};
+}
+
+std::string ClusterLayout::member_rel(MemberCert cert, bool key) const {
+  std::string rel = kind == Layout::cfssl ? std::string(to_string(cert)) + ".pem"
+                    : cert == MemberCert::apiserver_etcd_client ? std::string(to_string(cert)) + ".crt"
+                                                               : "etcd/" + std::string(to_string(cert)) + ".crt";
+  return key ? key_path_for_cert(rel) : rel;
+}
+
+std::string ClusterLayout::member_ca_rel() const { return kind == Layout::kubeadm ? "etcd/ca.crt" : "ca.pem"; }
+
+MemberCert ClusterLayout::etcdctl_cert() const {
+  return kind == Layout::kubeadm ? MemberCert::healthcheck_client : MemberCert::server;
+}
+
+std::string ClusterLayout::installed(const std::string& rel) const { return install + "/" + rel; }
+
+std::string key_path_for_cert(const std::string& cert_path) {
+  fs::path p(cert_path);
+  if (p.extension() == ".crt") return (p.parent_path() / (p.stem().string() + ".key")).string();
+  return (p.parent_path() / (p.stem().string() + "-key.pem")).string();
+}
+
+bool is_certificate_name(std::string_view name) {
+  return !name.empty() && name.front() != '.' && (name.ends_with(".pem") || name.ends_with(".crt")) && !name.ends_with("-key.pem");
+}
+
+bool is_key_name(std::string_view name) { return name.ends_with("-key.pem") || name.ends_with(".key"); }
+
+bool is_reserved_dir_name(std::string_view name) { return name == "ca" || name == "clients"; }
+
+std::optional<CaPaths> find_cluster_ca(const std::string& dir) {
+  std::string cert = first_existing({dir + "/ca/ca.pem", dir + "/ca/ca.crt"});
+  if (cert.empty()) return std::nullopt;
+  return CaPaths{cert, key_path_for_cert(cert)};
+}
+
+std::string find_member_ca(const std::string& member_dir) {
+  return first_existing({member_dir + "/ca.pem", member_dir + "/etcd/ca.crt", member_dir + "/ca.crt"});
+}
+
+bool is_member_dir(const std::string& d) {
+  return exists(d + "/" + std::string(etcd_config_file)) || exists(d + "/server.pem") || exists(d + "/peer.pem") ||
+         exists(d + "/etcd/server.crt");
+}
+
+std::vector<std::string> member_dirs(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (e.is_directory(ec) && !is_reserved_dir_name(name) && name.front() != '.' && is_member_dir(e.path().string()))
+      out.push_back(e.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool is_cluster_dir(const std::string& dir) { return find_cluster_ca(dir) || !member_dirs(dir).empty(); }
+
+std::vector<std::string> member_cert_dirs(const std::string& member_dir) { return {member_dir, member_dir + "/etcd"}; }
+
+std::string member_dir_of(const std::string& cert_dir) {
+  fs::path p(cert_dir);
+  return p.filename() == "etcd" ? p.parent_path().string() : cert_dir;
+}
+
+}  // namespace etcd_pki::detail

@@ -1,0 +1,99 @@
+#pragma once
+// Private: where things are in the folders etcd-pki writes and reads. Every file name of a
+// cluster output folder (ca/ca.pem, ca/ca.crt, server.pem, etcd/server.crt, clients/, MANIFEST,
+// ...) is spelled here and nowhere else; cluster, verify, renew, expiry and the CLI ask this
+// module. Two layouts:
+//
+//   cfssl                                   kubeadm
+//   OUT/ca/ca.pem ca-key.pem ca.csr         OUT/ca/ca.crt ca.key ca.csr
+//   OUT/NAME/ca.pem                         OUT/NAME/etcd/ca.crt
+//   OUT/NAME/server.pem server-key.pem      OUT/NAME/etcd/server.crt server.key
+//   OUT/NAME/peer.pem peer-key.pem          OUT/NAME/etcd/peer.crt peer.key
+//                                           OUT/NAME/etcd/healthcheck-client.crt .key
+//                                           OUT/NAME/apiserver-etcd-client.crt .key
+//   OUT/NAME/etcd.conf.yml etcdctl.env MANIFEST (both layouts)
+//   OUT/clients/C.pem C-key.pem             OUT/clients/C.crt C.key
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "etcd_pki/certificate.hpp"
+
+namespace etcd_pki {
+enum class Layout : int;  // cfssl or kubeadm (etcd_pki/cluster.hpp)
+}
+
+namespace etcd_pki::detail {
+
+// What a certificate is for. Role::server_peer: a file whose name says nothing, with server auth
+// (cfssl's single etcd.pem); Role::leaf: neither server nor client auth.
+enum class Role { ca, server, peer, server_peer, client, leaf };
+const char* to_string(Role role);  // "ca", "server", "peer", "server+peer", "client", "leaf"
+bool serves(Role role);            // server or peer: must cover the member's addresses
+
+// The role of a certificate file, from its name, its folder and its usages.
+Role guess_role(const std::string& path, const Certificate& cert);
+
+// The certificates of one member folder.
+enum class MemberCert { server, peer, healthcheck_client, apiserver_etcd_client };
+const char* to_string(MemberCert cert);  // "server", "peer", "healthcheck-client", "apiserver-etcd-client"
+Role role_of(MemberCert cert);
+
+// The files of a member folder that are not certificates or keys.
+inline constexpr std::string_view etcd_config_file = "etcd.conf.yml";
+inline constexpr std::string_view etcdctl_env_file = "etcdctl.env";
+inline constexpr std::string_view manifest_file = "MANIFEST";
+
+struct ClusterLayout {
+  Layout kind{};  // cfssl
+  std::string out;      // the output folder
+  std::string install;  // where a member's files go on its host
+
+  // `install_dir` empty: /etc/etcd/pki (kubeadm: /etc/kubernetes/pki); a trailing '/' is dropped.
+  static ClusterLayout make(Layout kind, const std::string& out_dir, const std::string& install_dir = {});
+
+  std::string ca_dir() const;   // OUT/ca
+  std::string ca_cert() const;  // OUT/ca/ca.pem (kubeadm: ca.crt)
+  std::string ca_key() const;
+  std::string ca_csr() const;
+  std::string clients_dir() const;
+  std::string client_cert(const std::string& name, bool key) const;  // OUT/clients/NAME.pem ...
+
+  std::string member_dir(const std::string& member) const;  // OUT/NAME
+  std::vector<MemberCert> member_certs() const;             // server, peer (+ kubeadm's clients)
+  std::string member_rel(MemberCert cert, bool key) const;  // "server.pem", "etcd/server.crt", ...
+  std::string member_ca_rel() const;                        // "ca.pem", "etcd/ca.crt"
+  MemberCert etcdctl_cert() const;                          // what etcdctl.env presents
+  std::string installed(const std::string& rel) const;      // INSTALL/rel
+};
+
+// The key next to a certificate: NAME.pem -> NAME-key.pem, NAME.crt -> NAME.key.
+std::string key_path_for_cert(const std::string& cert_path);
+// A file name that can hold certificates: *.pem or *.crt, not a key (*-key.pem), not hidden.
+bool is_certificate_name(std::string_view file_name);
+// A file name that can hold a key: *-key.pem or *.key.
+bool is_key_name(std::string_view file_name);
+// Folders of a cluster output folder that hold no member: ca/, clients/.
+bool is_reserved_dir_name(std::string_view name);
+
+// The CA of a cluster output folder (DIR/ca/ca.pem, else DIR/ca/ca.crt); nullopt when it has none.
+struct CaPaths {
+  std::string cert, key;
+};
+std::optional<CaPaths> find_cluster_ca(const std::string& dir);
+// The trusted CA file of a member folder (ca.pem, etcd/ca.crt, ca.crt); "" when it has none.
+std::string find_member_ca(const std::string& member_dir);
+// A member folder: it has an etcd config or a server or peer certificate in either layout.
+bool is_member_dir(const std::string& dir);
+// The member folders of a cluster output folder, sorted; empty when `dir` is not one.
+std::vector<std::string> member_dirs(const std::string& dir);
+// A cluster output folder: it has a CA folder, or member folders (a cluster signed by an
+// existing CA has no ca/: each member folder holds the CA certificate).
+bool is_cluster_dir(const std::string& dir);
+// The folders of a member folder that hold its certificates: DIR and DIR/etcd (kubeadm).
+std::vector<std::string> member_cert_dirs(const std::string& member_dir);
+// The member folder a certificate folder belongs to (DIR/etcd -> DIR).
+std::string member_dir_of(const std::string& cert_dir);
+
+}  // namespace etcd_pki::detail

@@ -1,0 +1,101 @@
+#include "member_files.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "etcd_config.hpp"
+#include "etcd_pki/bundle.hpp"
+#include "x509_util.hpp"
+
+namespace etcd_pki::detail {
+
+namespace {
+
+bool is_loopback(const std::string& ip) { return ip.rfind("127.", 0) == 0 || ip == "::1"; }
+
+std::string url(const std::string& host, int port) { return "https://" + host + ":" + std::to_string(port); }
+
+EtcdTls tls(const ClusterLayout& layout, MemberCert cert) {
+  return EtcdTls{layout.installed(layout.member_rel(cert, false)), layout.installed(layout.member_rel(cert, true)),
+                 layout.installed(layout.member_ca_rel()), true};
+}
+
+std::string manifest_header(const std::string& member, const std::string& install) {
+  return "# " + member + ": files to copy to " + install + "/ on the member's host (etcd-pki)\n";
+}
+
+// "REL  sha256:HEX[  subject: ...  sans: ...  expires: ...]\n"
+std::string manifest_line(const std::string& rel, const std::string& data, const Certificate* cert = nullptr) {
+  std::string line = rel + "  sha256:" + detail::sha256_hex(data, '\0');
+  if (is_certificate_name(rel)) {
+    Certificate c = cert ? *cert : Certificate::from_pem(data, rel);
+    line += "  subject: " + c.subject_string();
+    if (auto s = c.sans(); !s.empty()) line += "  sans: " + s.to_string();
+    line += "  expires: " + format_rfc3339(c.not_after());
+  }
+  return line + "\n";
+}
+
+}  // namespace
+
+std::string render_etcd_config(const ClusterSpec& spec, const MemberSpec& m, const ClusterLayout& layout) {
+  std::string host = m.url_host();
+  std::string listen_host = m.ips.empty() ? "0.0.0.0" : host;
+  std::string listen_client = url(listen_host, m.client_port);
+  // etcdctl on the host dials 127.0.0.1 (its server certificate covers it).
+  if (m.ips.empty() || !is_loopback(m.ips.front())) listen_client += "," + url("127.0.0.1", m.client_port);
+  EtcdConfig c{m.name,
+               url(listen_host, m.peer_port),
+               url(host, m.peer_port),
+               listen_client,
+               url(host, m.client_port),
+               spec.initial_cluster(),
+               spec.cluster_token,
+               "new",
+               tls(layout, MemberCert::server),
+               tls(layout, MemberCert::peer)};
+  return to_yaml(c, {"etcd configuration for member " + m.name + ", written by etcd-pki.",
+                     "Add data-dir (and anything else) before starting: etcd --config-file " + std::string(etcd_config_file)});
+}
+
+std::string render_etcdctl_env(const ClusterSpec& spec, const MemberSpec& m, const ClusterLayout& layout) {
+  std::string endpoints;
+  for (const auto& other : spec.members) endpoints += (endpoints.empty() ? "" : ",") + url(other.url_host(), other.client_port);
+  MemberCert ctl = layout.etcdctl_cert();
+  return to_env({endpoints, layout.installed(layout.member_ca_rel()), layout.installed(layout.member_rel(ctl, false)),
+                 layout.installed(layout.member_rel(ctl, true))},
+                m.name);
+}
+
+std::string render_manifest(const std::string& member, const ClusterLayout& layout, std::vector<ManifestEntry> entries) {
+  std::sort(entries.begin(), entries.end(), [](const ManifestEntry& a, const ManifestEntry& b) { return a.rel < b.rel; });
+  std::string out = manifest_header(member, layout.install);
+  for (const auto& e : entries) out += manifest_line(e.rel, *e.data, e.cert);
+  return out;
+}
+
+bool refresh_manifest(const std::string& member_dir) {
+  std::string path = member_dir + "/" + std::string(manifest_file);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return false;
+  std::string old = read_text_file(path, Errc::input), fresh;
+  size_t pos = 0;
+  while (pos < old.size()) {
+    size_t nl = old.find('\n', pos);
+    std::string line = old.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? old.size() : nl + 1;
+    if (line.empty() || line.front() == '#') {
+      fresh += line + "\n";
+      continue;
+    }
+    std::string rel = line.substr(0, line.find("  "));
+    if (rel.empty() || rel.front() == '/' || rel.find("..") != std::string::npos)
+      throw Error(Errc::input, "unexpected file name \"" + rel + "\"", path);
+    fresh += manifest_line(rel, read_text_file(member_dir + "/" + rel, Errc::io));
+  }
+  if (fresh == old) return false;
+  write_files({OutputFile{path, fresh, 0644, true}}, false);
+  return true;
+}
+
+}  // namespace etcd_pki::detail

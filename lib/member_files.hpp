@@ -1,0 +1,34 @@
+#pragma once
+// Private: the files of a member folder that are not certificates or keys, rendered from the
+// spec and the layout (no I/O): etcd.conf.yml, etcdctl.env and the MANIFEST of every file with
+// its hash; and the MANIFEST refreshed from the files on disk (after renew).
+#include <string>
+#include <vector>
+
+#include "etcd_pki/certificate.hpp"
+#include "etcd_pki/cluster.hpp"
+#include "layout.hpp"
+
+namespace etcd_pki::detail {
+
+// etcd.conf.yml: the member's name, URLs, initial cluster and TLS settings at the install paths.
+std::string render_etcd_config(const ClusterSpec& spec, const MemberSpec& member, const ClusterLayout& layout);
+// etcdctl.env: every member's client URL, the member's own trust file and etcdctl certificate.
+std::string render_etcdctl_env(const ClusterSpec& spec, const MemberSpec& member, const ClusterLayout& layout);
+
+// One file of a member folder for its MANIFEST: its path in the folder, its content and, for a
+// certificate, the certificate (parsed from `data` when null).
+struct ManifestEntry {
+  std::string rel;
+  const std::string* data;
+  const Certificate* cert = nullptr;
+};
+// "# NAME: files to copy to INSTALL/ ..." and a line per file, sorted by path:
+// "REL  sha256:HEX[  subject: ...  sans: ...  expires: ...]".
+std::string render_manifest(const std::string& member, const ClusterLayout& layout, std::vector<ManifestEntry> entries);
+
+// Recomputes DIR/MANIFEST's lines from the files it lists; false when there is none or nothing
+// changed. Errc::input for a MANIFEST naming a path outside the folder.
+bool refresh_manifest(const std::string& member_dir);
+
+}  // namespace etcd_pki::detail
