@@ -24,12 +24,7 @@ struct CaFiles {
 // --ca/--ca-key, else the CA of a cluster output folder (DIR/ca), else ./ca.pem and ./ca-key.pem.
 CaFiles ca_files(const CaArgs& a, const std::string& fallback_dir = {}) {
   CaFiles f{a.ca, a.ca_key, a.passphrase_file};
-  std::string dir = !a.dir.empty() ? a.dir : fallback_dir;
-  if (f.cert.empty()) {
-    if (!dir.empty() && exists(dir + "/ca/ca.crt") && !exists(dir + "/ca/ca.pem")) f.cert = dir + "/ca/ca.crt";
-    else if (!dir.empty() && (exists(dir + "/ca/ca.pem") || !a.dir.empty())) f.cert = dir + "/ca/ca.pem";
-    else f.cert = "ca.pem";
-  }
+  if (f.cert.empty()) f.cert = default_ca_files(!a.dir.empty() ? a.dir : fallback_dir).cert;
   if (f.key.empty()) f.key = key_path_for_cert(f.cert);
   return f;
 }
@@ -84,7 +79,7 @@ int renew(const RenewArgs& a) {
       auto found = find_renew_targets(p);
       if (found.empty()) throw Error(Errc::usage, "no certificate with its key found to renew", p);
       targets.insert(targets.end(), found.begin(), found.end());
-      if (cluster_dir.empty() && (exists(p + "/ca/ca.pem") || exists(p + "/ca/ca.crt"))) cluster_dir = p;
+      if (cluster_dir.empty() && find_cluster_ca(p)) cluster_dir = p;
     } else {
       if (!a.key.empty() && a.paths.size() != 1) throw Error(Errc::usage, "--key needs exactly one certificate", "--key");
       targets.push_back({p, a.key.empty() ? key_path_for_cert(p) : a.key});

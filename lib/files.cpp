@@ -325,51 +325,38 @@ void remove_tree(const std::string& dir) {
   std::filesystem::remove_all(dir, ec);
 }
 
-}  // namespace
+// The generations of one pair in DIR/.etcd-pki: folders PAIR.NNNNNN-STAMP, and PAIR.current, a
+// symlink to the one in use. The pair's files in DIR are symlinks to .etcd-pki/PAIR.current/NAME.
+struct PairStore {
+  static constexpr const char* name = ".etcd-pki";
+  std::string dir, store, pair, current;
+  struct stat owner {};           // new folders get the key's owner (when running as root)
+  std::vector<std::string> gens;  // sorted
+  long next = 1;
 
-std::string replace_pair(const OutputFile& cert, const OutputFile& key) {
-  std::string dir = parent_dir(cert.path);
-  if (std::filesystem::path(parent_dir(key.path)).lexically_normal() != std::filesystem::path(dir).lexically_normal())
-    throw Error(Errc::usage, "the key must be in the certificate's folder to be replaced together with it", key.path);
-  FolderLocks lock({dir});
-  const std::string store_name = ".etcd-pki";
-  std::string store = dir + "/" + store_name;
-  std::string pair = base_name(cert.path);
-  std::string current = store + "/" + pair + ".current";
-  std::string cert_name = base_name(cert.path), key_name = base_name(key.path);
-  auto link_target = [&](const std::string& name) { return store_name + "/" + pair + ".current/" + name; };
+  PairStore(const std::string& folder, const std::string& cert_name)
+      : dir(folder), store(folder + "/" + name), pair(cert_name), current(store + "/" + cert_name + ".current") {}
 
-  struct stat cert_st, key_st;
-  bool migrate = false;
-  for (auto [path, name, st] : {std::tuple{cert.path, cert_name, &cert_st}, std::tuple{key.path, key_name, &key_st}}) {
-    if (::lstat(path.c_str(), st) != 0) throw Error(Errc::io, "cannot renew: " + errno_text(errno), path);
-    if (S_ISLNK(st->st_mode)) {
-      std::error_code ec;
-      auto target = std::filesystem::read_symlink(path, ec);
-      if (ec || target.string() != link_target(name))
-        throw Error(Errc::io, "is a symlink that etcd-pki did not make (to " + target.string() + "); not replaced", path);
-      if (::stat(path.c_str(), st) != 0) throw Error(Errc::io, "the file behind the symlink is missing: " + errno_text(errno), path);
-    } else if (S_ISREG(st->st_mode)) {
-      migrate = true;
-    } else {
-      throw Error(Errc::io, "not a regular file; not replaced", path);
+  std::string link_target(const std::string& file) const { return std::string(name) + "/" + pair + ".current/" + file; }
+
+  // Makes the store folder and lists the pair's generations.
+  void open() {
+    std::vector<std::string> made;
+    make_dirs(store, 0700, made);
+    if (!made.empty() && ::geteuid() == 0) (void)::chown(store.c_str(), owner.st_uid, owner.st_gid);
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(store, ec)) {
+      std::string n = e.path().filename().string();
+      if (n.size() > pair.size() + 7 && n.compare(0, pair.size() + 1, pair + ".") == 0 &&
+          std::isdigit(static_cast<unsigned char>(n[pair.size() + 1])))
+        gens.push_back(n);
     }
+    std::sort(gens.begin(), gens.end());
+    next = gens.empty() ? 1 : std::stol(gens.back().substr(pair.size() + 1, 6)) + 1;
   }
-  std::vector<std::string> made;
-  make_dirs(store, 0700, made);
-  if (!made.empty() && ::geteuid() == 0) (void)::chown(store.c_str(), key_st.st_uid, key_st.st_gid);
 
-  // Existing generations of this pair: "PAIR.NNNNNN-..." folders.
-  std::vector<std::string> gens;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(store, ec)) {
-    std::string n = e.path().filename().string();
-    if (n.size() > pair.size() + 7 && n.compare(0, pair.size() + 1, pair + ".") == 0 && std::isdigit(static_cast<unsigned char>(n[pair.size() + 1])))
-      gens.push_back(n);
-  }
-  std::sort(gens.begin(), gens.end());
-  long next = gens.empty() ? 1 : std::stol(gens.back().substr(pair.size() + 1, 6)) + 1;
-  auto new_gen = [&]() {
+  // A new, empty generation folder; returns its name.
+  std::string new_generation() {
     char stamp[32];
     std::time_t t = std::time(nullptr);
     struct tm tm {};
@@ -377,55 +364,91 @@ std::string replace_pair(const OutputFile& cert, const OutputFile& key) {
     std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
     char num[16];
     std::snprintf(num, sizeof num, "%06ld", next++);
-    std::string name = pair + "." + num + "-" + stamp;
-    std::string path = store + "/" + name;
+    std::string gen = pair + "." + num + "-" + stamp;
+    std::string path = store + "/" + gen;
     if (::mkdir(path.c_str(), 0700) != 0) throw Error(Errc::io, "cannot create: " + errno_text(errno), path);
-    if (::geteuid() == 0) (void)::chown(path.c_str(), key_st.st_uid, key_st.st_gid);
-    gens.push_back(name);
-    return name;
-  };
+    if (::geteuid() == 0) (void)::chown(path.c_str(), owner.st_uid, owner.st_gid);
+    gens.push_back(gen);
+    return gen;
+  }
+
+  // Keeps the generation in use and the previous one (the backup).
+  void prune(const std::string& in_use, const std::string& backup) {
+    while (gens.size() > 2) {
+      if (gens.front() != backup && gens.front() != in_use) remove_tree(store + "/" + gens.front());
+      gens.erase(gens.begin());
+    }
+  }
+};
+
+// Checks one file of the pair: a regular file (true: to be moved behind a symlink) or the symlink
+// etcd-pki made (false). `st` gets the file's (or its target's) status.
+bool check_pair_file(const std::string& path, const std::string& link_target, struct stat& st) {
+  if (::lstat(path.c_str(), &st) != 0) throw Error(Errc::io, "cannot renew: " + errno_text(errno), path);
+  if (S_ISREG(st.st_mode)) return true;
+  if (!S_ISLNK(st.st_mode)) throw Error(Errc::io, "not a regular file; not replaced", path);
+  std::error_code ec;
+  auto target = std::filesystem::read_symlink(path, ec);
+  if (ec || target.string() != link_target)
+    throw Error(Errc::io, "is a symlink that etcd-pki did not make (to " + target.string() + "); not replaced", path);
+  if (::stat(path.c_str(), &st) != 0) throw Error(Errc::io, "the file behind the symlink is missing: " + errno_text(errno), path);
+  return false;
+}
+
+// Moves a pair of regular files, unchanged, into a generation of its own behind the symlinks.
+void move_behind_symlinks(PairStore& ps, const std::string& cert_path, const std::string& key_path) {
+  std::string g = ps.new_generation();
+  for (const std::string& path : {cert_path, key_path}) {
+    std::string dst = ps.store + "/" + g + "/" + base_name(path);
+    if (::link(path.c_str(), dst.c_str()) != 0) {
+      struct stat st;
+      ::stat(path.c_str(), &st);
+      write_new_file(dst, read_text_file(path), st.st_mode & 0777, &st);
+    }
+  }
+  fsync_dir(ps.store + "/" + g);
+  swap_symlink(g, ps.current);
+  fsync_dir(ps.store);
+  swap_symlink(ps.link_target(base_name(key_path)), key_path);  // same content: each step is consistent
+  swap_symlink(ps.link_target(base_name(cert_path)), cert_path);
+  fsync_dir(ps.dir);
+}
+
+}  // namespace
+
+std::string replace_pair(const OutputFile& cert, const OutputFile& key) {
+  std::string dir = parent_dir(cert.path);
+  if (std::filesystem::path(parent_dir(key.path)).lexically_normal() != std::filesystem::path(dir).lexically_normal())
+    throw Error(Errc::usage, "the key must be in the certificate's folder to be replaced together with it", key.path);
+  FolderLocks lock({dir});
+  PairStore ps(dir, base_name(cert.path));
+  struct stat cert_st;
+  bool migrate = check_pair_file(cert.path, ps.link_target(base_name(cert.path)), cert_st);
+  migrate = check_pair_file(key.path, ps.link_target(base_name(key.path)), ps.owner) || migrate;
+  ps.open();
 
   // 1. Regular files: move the pair, unchanged, behind the symlinks.
-  if (migrate) {
-    std::string g = new_gen();
-    for (auto [path, name] : {std::pair{cert.path, cert_name}, std::pair{key.path, key_name}}) {
-      std::string dst = store + "/" + g + "/" + name;
-      if (::link(path.c_str(), dst.c_str()) != 0) {
-        struct stat st;
-        ::stat(path.c_str(), &st);
-        write_new_file(dst, read_text_file(path), st.st_mode & 0777, &st);
-      }
-    }
-    fsync_dir(store + "/" + g);
-    swap_symlink(g, current);
-    fsync_dir(store);
-    swap_symlink(link_target(key_name), key.path);  // same content: each step is consistent
-    swap_symlink(link_target(cert_name), cert.path);
-    fsync_dir(dir);
-  }
+  if (migrate) move_behind_symlinks(ps, cert.path, key.path);
 
   // 2. The new pair in a new generation, then one rename switches both.
   std::error_code rec;
-  std::string backup = std::filesystem::read_symlink(current, rec).string();
-  std::string g = new_gen();
-  std::string gdir = store + "/" + g;
+  std::string backup = std::filesystem::read_symlink(ps.current, rec).string();
+  std::string g = ps.new_generation();
+  std::string gdir = ps.store + "/" + g;
   try {
-    write_new_file(gdir + "/" + key_name, key.content, key.mode, &key_st);
-    write_new_file(gdir + "/" + cert_name, cert.content, cert.mode, &cert_st);
+    write_new_file(gdir + "/" + base_name(key.path), key.content, key.mode, &ps.owner);
+    write_new_file(gdir + "/" + base_name(cert.path), cert.content, cert.mode, &cert_st);
     fsync_dir(gdir);
-    swap_symlink(g, current);
+    swap_symlink(g, ps.current);
   } catch (...) {
     remove_tree(gdir);
     throw;
   }
-  fsync_dir(store);
+  fsync_dir(ps.store);
 
   // 3. Keep the current and the previous generation.
-  while (gens.size() > 2) {
-    if (gens.front() != backup && gens.front() != g) remove_tree(store + "/" + gens.front());
-    gens.erase(gens.begin());
-  }
-  return backup.empty() ? std::string() : store + "/" + backup;
+  ps.prune(g, backup);
+  return backup.empty() ? std::string() : ps.store + "/" + backup;
 }
 
 }  // namespace etcd_pki

@@ -130,11 +130,6 @@ bool is_key_name(std::string_view name) { return name.ends_with("-key.pem") || n
 
 bool is_reserved_dir_name(std::string_view name) { return name == "ca" || name == "clients"; }
 
-std::optional<CaPaths> find_cluster_ca(const std::string& dir) {
-  std::string cert = first_existing({dir + "/ca/ca.pem", dir + "/ca/ca.crt"});
-  if (cert.empty()) return std::nullopt;
-  return CaPaths{cert, key_path_for_cert(cert)};
-}
 
 std::string find_member_ca(const std::string& member_dir) {
   return first_existing({member_dir + "/ca.pem", member_dir + "/etcd/ca.crt", member_dir + "/ca.crt"});
@@ -167,3 +162,20 @@ std::string member_dir_of(const std::string& cert_dir) {
 }
 
 }  // namespace etcd_pki::detail
+
+namespace etcd_pki {
+
+std::optional<CaPaths> find_cluster_ca(const std::string& dir) {
+  std::string cert = detail::first_existing({dir + "/ca/ca.pem", dir + "/ca/ca.crt"});
+  if (cert.empty()) return std::nullopt;
+  return CaPaths{cert, detail::key_path_for_cert(cert)};
+}
+
+CaPaths default_ca_files(const std::string& dir) {
+  if (dir.empty()) return CaPaths{"ca.pem", "ca-key.pem"};
+  if (auto found = find_cluster_ca(dir)) return *found;
+  std::string cert = dir + "/ca/ca.pem";
+  return CaPaths{cert, detail::key_path_for_cert(cert)};
+}
+
+}  // namespace etcd_pki

@@ -19,10 +19,7 @@
 #include <vector>
 
 #include "etcd_pki/certificate.hpp"
-
-namespace etcd_pki {
-enum class Layout : int;  // cfssl or kubeadm (etcd_pki/cluster.hpp)
-}
+#include "etcd_pki/cluster.hpp"
 
 namespace etcd_pki::detail {
 
@@ -46,7 +43,7 @@ inline constexpr std::string_view etcdctl_env_file = "etcdctl.env";
 inline constexpr std::string_view manifest_file = "MANIFEST";
 
 struct ClusterLayout {
-  Layout kind{};  // cfssl
+  Layout kind = Layout::cfssl;
   std::string out;      // the output folder
   std::string install;  // where a member's files go on its host
 
@@ -77,11 +74,7 @@ bool is_key_name(std::string_view file_name);
 // Folders of a cluster output folder that hold no member: ca/, clients/.
 bool is_reserved_dir_name(std::string_view name);
 
-// The CA of a cluster output folder (DIR/ca/ca.pem, else DIR/ca/ca.crt); nullopt when it has none.
-struct CaPaths {
-  std::string cert, key;
-};
-std::optional<CaPaths> find_cluster_ca(const std::string& dir);
+// (find_cluster_ca and default_ca_files, public in cluster.hpp, are defined in layout.cpp.)
 // The trusted CA file of a member folder (ca.pem, etcd/ca.crt, ca.crt); "" when it has none.
 std::string find_member_ca(const std::string& member_dir);
 // A member folder: it has an etcd config or a server or peer certificate in either layout.

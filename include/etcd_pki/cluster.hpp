@@ -51,7 +51,7 @@ struct ClusterSpec {
   std::string initial_cluster() const;  // "a=https://10.0.0.1:2380,..."
 };
 
-enum class Layout { cfssl, kubeadm };
+enum class Layout : int { cfssl, kubeadm };
 
 struct ClusterOptions {
   std::string out_dir = "pki";
@@ -79,6 +79,16 @@ struct ClusterResult {
 // keys are generated (in parallel) and signed before the first file is written, and the files
 // are written all or nothing, so a failed run leaves the previous output as it was.
 ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& options);
+
+// The CA files of a folder: a cluster output folder's CA (DIR/ca/ca.pem, or the kubeadm layout's
+// DIR/ca/ca.crt when only that exists) and its key; with an empty `dir`, init-ca's ./ca.pem and
+// ./ca-key.pem. The files need not exist.
+struct CaPaths {
+  std::string cert, key;
+};
+CaPaths default_ca_files(const std::string& dir);
+// The CA of a cluster output folder when it has one (a cluster signed by an existing CA has none).
+std::optional<CaPaths> find_cluster_ca(const std::string& dir);
 
 // Recomputes a member folder's MANIFEST (hashes, subjects, expiry) for the files it lists, after
 // they changed (renew). Returns whether it changed; false when there is no MANIFEST.
