@@ -136,7 +136,7 @@ std::vector<CertPlan> cluster_certificates(const ClusterSpec& spec, const Cluste
   }
   for (const auto& client : spec.clients) {
     CertPlan c;
-    c.label = "clients/" + client.name;
+    c.label = ClusterLayout::client_label(client.name);
     c.cert_path = layout.client_cert(client.name, false);
     c.key_path = layout.client_cert(client.name, true);
     c.subject = subject(client.cn);

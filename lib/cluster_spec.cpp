@@ -223,7 +223,7 @@ void ClusterSpec::validate(const std::string& source) const {
     const std::string& n = clients[i].name;
     if (n.size() > 4 && n.ends_with("-key") && clients_seen.count(n.substr(0, n.size() - 4)))
       throw Error(Errc::input,
-                  "client \"" + n + "\" would overwrite the key of client \"" + n.substr(0, n.size() - 4) + "\" (clients/" + n + ".pem)",
+                  "client \"" + n + "\" would overwrite the key of client \"" + n.substr(0, n.size() - 4) + "\" (" + detail::ClusterLayout{}.client_rel(n, false) + ")",
                   source, "clients[" + std::to_string(i) + "].name");
   }
 }

@@ -122,9 +122,10 @@ std::vector<std::string> url_hosts(const std::string& urls) {
   return out;
 }
 
-std::string to_env(const EtcdctlEnv& e, const std::string& member) {
-  return "# etcdctl settings for member " + member + ": set -a; . ./etcdctl.env; set +a\n"
-         "ETCDCTL_API=3\nETCDCTL_ENDPOINTS=" + e.endpoints + "\nETCDCTL_CACERT=" + e.cacert + "\nETCDCTL_CERT=" + e.cert +
+std::string to_env(const EtcdctlEnv& e, const std::vector<std::string>& comment) {
+  std::string out;
+  for (const auto& line : comment) out += "# " + line + "\n";
+  return out + "ETCDCTL_API=3\nETCDCTL_ENDPOINTS=" + e.endpoints + "\nETCDCTL_CACERT=" + e.cacert + "\nETCDCTL_CERT=" + e.cert +
          "\nETCDCTL_KEY=" + e.key + "\n";
 }
 

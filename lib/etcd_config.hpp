@@ -42,6 +42,7 @@ std::vector<std::string> url_hosts(const std::string& urls);
 struct EtcdctlEnv {
   std::string endpoints, cacert, cert, key;
 };
-std::string to_env(const EtcdctlEnv& env, const std::string& member);
+// `comment` (lines without their "# ") at the top.
+std::string to_env(const EtcdctlEnv& env, const std::vector<std::string>& comment = {});
 
 }  // namespace etcd_pki::detail

@@ -16,6 +16,7 @@
 #include <tuple>
 
 #include "etcd_pki/bundle.hpp"
+#include "layout.hpp"
 
 namespace etcd_pki {
 
@@ -328,14 +329,14 @@ void remove_tree(const std::string& dir) {
 // The generations of one pair in DIR/.etcd-pki: folders PAIR.NNNNNN-STAMP, and PAIR.current, a
 // symlink to the one in use. The pair's files in DIR are symlinks to .etcd-pki/PAIR.current/NAME.
 struct PairStore {
-  static constexpr const char* name = ".etcd-pki";
+  static constexpr std::string_view name = detail::generations_dir;
   std::string dir, store, pair, current;
   struct stat owner {};           // new folders get the key's owner (when running as root)
   std::vector<std::string> gens;  // sorted
   long next = 1;
 
   PairStore(const std::string& folder, const std::string& cert_name)
-      : dir(folder), store(folder + "/" + name), pair(cert_name), current(store + "/" + cert_name + ".current") {}
+      : dir(folder), store(folder + "/" + std::string(name)), pair(cert_name), current(store + "/" + cert_name + ".current") {}
 
   std::string link_target(const std::string& file) const { return std::string(name) + "/" + pair + ".current/" + file; }
 

@@ -86,12 +86,16 @@ std::string ClusterLayout::ca_dir() const { return out + "/ca"; }
 std::string ClusterLayout::ca_cert() const { return ca_dir() + (kind == Layout::kubeadm ? "/ca.crt" : "/ca.pem"); }
 std::string ClusterLayout::ca_key() const { return key_path_for_cert(ca_cert()); }
 std::string ClusterLayout::ca_csr() const { return ca_dir() + "/ca.csr"; }
-std::string ClusterLayout::clients_dir() const { return out + "/clients"; }
+std::string ClusterLayout::clients_dir() const { return out + "/" + client_label(""); }
 
-std::string ClusterLayout::client_cert(const std::string& name, bool key) const {
-  std::string cert = clients_dir() + "/" + name + (kind == Layout::kubeadm ? ".crt" : ".pem");
+std::string ClusterLayout::client_cert(const std::string& name, bool key) const { return out + "/" + client_rel(name, key); }
+
+std::string ClusterLayout::client_rel(const std::string& name, bool key) const {
+  std::string cert = client_label(name) + (kind == Layout::kubeadm ? ".crt" : ".pem");
   return key ? key_path_for_cert(cert) : cert;
 }
+
+std::string ClusterLayout::client_label(const std::string& name) { return "clients/" + name; }
 
 std::string ClusterLayout::member_dir(const std::string& member) const { return out + "/" + member; }
 

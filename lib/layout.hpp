@@ -19,7 +19,10 @@
 #include <vector>
 
 #include "etcd_pki/certificate.hpp"
-#include "etcd_pki/cluster.hpp"
+
+namespace etcd_pki {
+enum class Layout : int;  // cfssl (0) or kubeadm: etcd_pki/cluster.hpp
+}
 
 namespace etcd_pki::detail {
 
@@ -41,9 +44,11 @@ Role role_of(MemberCert cert);
 inline constexpr std::string_view etcd_config_file = "etcd.conf.yml";
 inline constexpr std::string_view etcdctl_env_file = "etcdctl.env";
 inline constexpr std::string_view manifest_file = "MANIFEST";
+// The hidden folder of a certificate's folder where renew keeps each pair's generations.
+inline constexpr std::string_view generations_dir = ".etcd-pki";
 
 struct ClusterLayout {
-  Layout kind = Layout::cfssl;
+  Layout kind{};  // Layout::cfssl
   std::string out;      // the output folder
   std::string install;  // where a member's files go on its host
 
@@ -56,6 +61,8 @@ struct ClusterLayout {
   std::string ca_csr() const;
   std::string clients_dir() const;
   std::string client_cert(const std::string& name, bool key) const;  // OUT/clients/NAME.pem ...
+  std::string client_rel(const std::string& name, bool key) const;   // clients/NAME.pem ...
+  static std::string client_label(const std::string& name);          // clients/NAME
 
   std::string member_dir(const std::string& member) const;  // OUT/NAME
   std::vector<MemberCert> member_certs() const;             // server, peer (+ kubeadm's clients)

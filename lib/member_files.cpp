@@ -64,7 +64,7 @@ std::string render_etcdctl_env(const ClusterSpec& spec, const MemberSpec& m, con
   MemberCert ctl = layout.etcdctl_cert();
   return to_env({endpoints, layout.installed(layout.member_ca_rel()), layout.installed(layout.member_rel(ctl, false)),
                  layout.installed(layout.member_rel(ctl, true))},
-                m.name);
+                {"etcdctl settings for member " + m.name + ": set -a; . ./" + std::string(etcdctl_env_file) + "; set +a"});
 }
 
 std::string render_manifest(const std::string& member, const ClusterLayout& layout, std::vector<ManifestEntry> entries) {
