@@ -4,6 +4,7 @@
 
 #include <regex>
 
+#include "fast/public_key.hpp"
 #include "internal.hpp"
 #include "text.hpp"
 #include "x509_util.hpp"
@@ -184,11 +185,9 @@ Certificate encode(const CertificatePlan& plan, const X509_PUBKEY* subject_key, 
   if (!plan.usages.ext_key_usage.empty()) {
     auto objs = ossl::check<ossl::ObjectStack>(sk_ASN1_OBJECT_new_null(), "sk_ASN1_OBJECT_new_null");
     for (const auto& oid : plan.usages.ext_key_usage) {
-      ASN1_OBJECT* obj = OBJ_txt2obj(oid.c_str(), 1);
-      if (!obj || !sk_ASN1_OBJECT_push(objs.get(), obj)) {
-        ASN1_OBJECT_free(obj);
-        throw_openssl(Errc::crypto, "EKU " + oid);
-      }
+      auto obj = ossl::check<ossl::Asn1Object>(OBJ_txt2obj(oid.c_str(), 1), "EKU " + oid);
+      ossl::check(sk_ASN1_OBJECT_push(objs.get(), obj.get()), "EKU " + oid);
+      (void)obj.release();  // owned by objs now
     }
     add(x.get(), detail::make_ext(NID_ext_key_usage, false, objs.get()));
   }
