@@ -17,14 +17,17 @@ int keep_searching(int, int, BN_GENCB* cb) {
   return static_cast<const std::atomic<bool>*>(BN_GENCB_get_arg(cb))->load(std::memory_order_relaxed) ? 0 : 1;
 }
 
-constexpr int kRsaE = RSA_F4;
+ossl::Bignum public_exponent() {
+  auto e = ossl::check<ossl::Bignum>(BN_new(), "BN_new");
+  ossl::check(BN_set_word(e.get(), RSA_F4), "BN_set_word");  // 65537
+  return e;
+}
 
 // One prime of `pbits` bits with gcd(e, prime - 1) = 1; null if `stop` is set before it is found.
 ossl::Bignum rsa_prime(int pbits, std::atomic<bool>* stop = nullptr) {
   ossl::ClearErrors clear;
   auto ctx = ossl::check<ossl::BnCtx>(BN_CTX_secure_new(), "BN_CTX_secure_new");
-  auto e = ossl::check<ossl::Bignum>(BN_new(), "BN_new");
-  ossl::check(BN_set_word(e.get(), kRsaE), "BN_set_word");
+  auto e = public_exponent();
   auto prime = ossl::secret_bn(), minus1 = ossl::secret_bn(), gcd = ossl::secret_bn();
   ossl::GenCb cb;
   if (stop) {
@@ -69,8 +72,7 @@ void pairwise_test(EVP_PKEY* key) {
 ossl::PKey assemble_rsa(int bits, ossl::Bignum p, ossl::Bignum q) {
   ossl::ClearErrors clear;
   auto ctx = ossl::check<ossl::BnCtx>(BN_CTX_secure_new(), "BN_CTX_secure_new");
-  auto e = ossl::check<ossl::Bignum>(BN_new(), "BN_new");
-  ossl::check(BN_set_word(e.get(), kRsaE), "BN_set_word");
+  auto e = public_exponent();
   auto n = ossl::check<ossl::Bignum>(BN_new(), "BN_new");
   using ossl::secret_bn;
   auto p1 = secret_bn(), q1 = secret_bn(), lambda = secret_bn(), gcd = secret_bn(), d = secret_bn();
