@@ -1,11 +1,11 @@
 #include "etcd_pki/certificate.hpp"
 
 #include <openssl/pem.h>
-#include <openssl/provider.h>
 
 #include <mutex>
 #include <optional>
 
+#include "fast/fields_only.hpp"
 #include "x509_util.hpp"
 
 namespace etcd_pki {
@@ -19,33 +19,16 @@ struct Certificate::Parsed {
 
 namespace {
 
-// A library context without algorithms (only the null provider): a certificate parsed in it gets
-// its fields, and its public key stays undecoded, as OpenSSL's decoder finds nothing to try. Never
-// freed: the certificates parsed in it refer to it.
-OSSL_LIB_CTX* fields_only_context() {
-  static OSSL_LIB_CTX* const ctx = [] {
-    OSSL_LIB_CTX* c = OSSL_LIB_CTX_new();
-    if (c && !OSSL_PROVIDER_load(c, "null")) {
-      OSSL_LIB_CTX_free(c);
-      c = nullptr;
-    }
-    ERR_clear_error();
-    return c;
-  }();
-  return ctx;
-}
-
 // One DER certificate, its key decoded now or when needed (then read back by native_handle()).
 std::optional<Certificate> parse_der(const unsigned char** p, long len, Certificate::KeyDecoding decode) {
-  OSSL_LIB_CTX* fields_only = decode == Certificate::KeyDecoding::when_needed ? fields_only_context() : nullptr;
-  if (!fields_only) {
-    ossl::X509Ptr x(d2i_X509(nullptr, p, len));
+  if (decode == Certificate::KeyDecoding::when_needed && detail::fields_only_available()) {
+    ossl::X509Ptr x = detail::fields_only_certificate(p, len);
     if (!x) return std::nullopt;
-    return Certificate::from_native(x.get());
+    return detail_certificate_built(x.get());
   }
-  ossl::X509Ptr x(reinterpret_cast<X509*>(ASN1_item_d2i_ex(nullptr, p, len, ASN1_ITEM_rptr(X509), fields_only, nullptr)));
+  ossl::X509Ptr x = detail::openssl_certificate(p, len);
   if (!x) return std::nullopt;
-  return detail_certificate_built(x.get());
+  return Certificate::from_native(x.get());
 }
 
 }  // namespace
@@ -101,13 +84,7 @@ X509* Certificate::native_handle() const {
   if (!parsed_) return x509_.get();
   std::call_once(parsed_->once, [&] {
     ossl::ClearErrors clear;
-    unsigned char* der = nullptr;
-    int len = i2d_X509(x509_.get(), &der);
-    if (len <= 0) throw_openssl(Errc::crypto, "encoding the certificate");
-    const unsigned char* p = der;
-    parsed_->x509.reset(d2i_X509(nullptr, &p, len));
-    OPENSSL_free(der);
-    if (!parsed_->x509) throw_openssl(Errc::crypto, "reading the certificate back");
+    parsed_->x509 = detail::with_decoded_key(x509_.get());
   });
   return parsed_->x509.get();
 }

@@ -16,10 +16,6 @@ namespace etcd_pki {
 
 namespace {
 
-using Crl_ = ossl::Ptr<X509_CRL, X509_CRL_free>;
-using Revoked_ = ossl::Ptr<X509_REVOKED, X509_REVOKED_free>;
-using Enumerated = ossl::Ptr<ASN1_ENUMERATED, ASN1_ENUMERATED_free>;
-
 struct ReasonName {
   RevocationReason reason;
   const char* name;
@@ -85,10 +81,7 @@ std::string folder_of(const std::string& path) {
 }
 
 std::string oneline_subject(const X509_NAME* name) {
-  char* s = X509_NAME_oneline(name, nullptr, 0);
-  std::string out = s ? s : "";
-  OPENSSL_free(s);
-  return out;
+  return ossl::take_string(X509_NAME_oneline(name, nullptr, 0));
 }
 
 }  // namespace
@@ -119,10 +112,7 @@ std::optional<std::string> decimal_to_serial_hex(std::string_view digits) {
   BIGNUM* raw = nullptr;
   if (BN_dec2bn(&raw, std::string(digits).c_str()) == 0) return std::nullopt;
   ossl::Bignum bn(raw);
-  char* hex = BN_bn2hex(bn.get());
-  std::string out = hex ? hex : "0";
-  OPENSSL_free(hex);
-  return strip_zeros(out);
+  return strip_zeros(ossl::take_string(BN_bn2hex(bn.get()), "0"));
 }
 
 std::string openssl_serial_hex(const std::string& serial_hex) {
@@ -369,14 +359,14 @@ Crl Crl::make(const Signer& signer, const CaIndex& index, const CrlOptions& opti
   const Certificate& ca = signer.ca_certificate();
   if (auto kuse = ca.key_usage(); kuse && !(*kuse & ku::crl_sign))
     throw Error(Errc::ca, "the CA certificate's key usage lacks \"crl sign\": it cannot sign a CRL");
-  Crl_ crl = ossl::check<Crl_>(X509_CRL_new(), "X509_CRL_new");
+  ossl::CrlPtr crl = ossl::check<ossl::CrlPtr>(X509_CRL_new(), "X509_CRL_new");
   ossl::check(X509_CRL_set_version(crl.get(), X509_CRL_VERSION_2), "X509_CRL_set_version");
   ossl::check(X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(ca.native_handle())), "X509_CRL_set_issuer_name");
   ossl::check(X509_CRL_set1_lastUpdate(crl.get(), to_asn1(now).get()), "X509_CRL_set1_lastUpdate");
   ossl::check(X509_CRL_set1_nextUpdate(crl.get(), to_asn1(now + options.next_update).get()), "X509_CRL_set1_nextUpdate");
   for (const auto& e : index.entries()) {
     if (e.status != 'R') continue;
-    Revoked_ r = ossl::check<Revoked_>(X509_REVOKED_new(), "X509_REVOKED_new");
+    ossl::Revoked r = ossl::check<ossl::Revoked>(X509_REVOKED_new(), "X509_REVOKED_new");
     BIGNUM* raw = nullptr;
     if (BN_hex2bn(&raw, e.serial.c_str()) == 0) throw Error(Errc::input, "invalid serial " + e.serial);
     ossl::Bignum bn(raw);
@@ -385,7 +375,7 @@ Crl Crl::make(const Signer& signer, const CaIndex& index, const CrlOptions& opti
     ossl::check(X509_REVOKED_set_revocationDate(r.get(), to_asn1(e.revoked_at.value_or(now)).get()),
                 "X509_REVOKED_set_revocationDate");
     if (e.reason != RevocationReason::unspecified) {
-      Enumerated code = ossl::check<Enumerated>(ASN1_ENUMERATED_new(), "ASN1_ENUMERATED_new");
+      ossl::Enumerated code = ossl::check<ossl::Enumerated>(ASN1_ENUMERATED_new(), "ASN1_ENUMERATED_new");
       ossl::check(ASN1_ENUMERATED_set(code.get(), static_cast<long>(e.reason)), "ASN1_ENUMERATED_set");
       ossl::check(X509_REVOKED_add1_ext_i2d(r.get(), NID_crl_reason, code.get(), 0, 0), "adding the CRL reason");
     }
@@ -415,26 +405,19 @@ Crl Crl::from_bytes(std::string_view data, const std::string& source) {
     while (auto block = ossl::next_pem_block(bio.get())) {
       if (block->label != "X509 CRL") continue;
       const unsigned char* p = block->der;
-      Crl_ c(d2i_X509_CRL(nullptr, &p, block->len));
+      ossl::CrlPtr c(d2i_X509_CRL(nullptr, &p, block->len));
       if (!c) throw_openssl(Errc::input, "cannot parse the CRL", source);
       return Crl(ossl::share(std::move(c)));
     }
     throw Error(Errc::input, "no PEM \"X509 CRL\" block found", source);
   }
   const unsigned char* p = reinterpret_cast<const unsigned char*>(data.data());
-  Crl_ c(d2i_X509_CRL(nullptr, &p, static_cast<long>(data.size())));
+  ossl::CrlPtr c(d2i_X509_CRL(nullptr, &p, static_cast<long>(data.size())));
   if (!c) throw_openssl(Errc::input, "not a CRL (neither DER nor PEM)", source);
   return Crl(ossl::share(std::move(c)));
 }
 
-std::string Crl::to_der() const {
-  unsigned char* der = nullptr;
-  int len = i2d_X509_CRL(crl_.get(), &der);
-  if (len <= 0) throw_openssl(Errc::crypto, "encoding the CRL");
-  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
-  OPENSSL_free(der);
-  return out;
-}
+std::string Crl::to_der() const { return ossl::to_der<i2d_X509_CRL>(crl_.get(), "encoding the CRL"); }
 
 std::string Crl::to_pem() const {
   auto bio = ossl::mem_bio();
@@ -467,7 +450,7 @@ std::vector<Crl::Revoked> Crl::revoked() const {
   for (int i = 0; list && i < sk_X509_REVOKED_num(list); ++i) {
     const X509_REVOKED* r = sk_X509_REVOKED_value(list, i);
     Revoked item{asn1_int_hex(X509_REVOKED_get0_serialNumber(r)), asn1_time(X509_REVOKED_get0_revocationDate(r)), std::nullopt};
-    Enumerated code(static_cast<ASN1_ENUMERATED*>(X509_REVOKED_get_ext_d2i(r, NID_crl_reason, nullptr, nullptr)));
+    ossl::Enumerated code(static_cast<ASN1_ENUMERATED*>(X509_REVOKED_get_ext_d2i(r, NID_crl_reason, nullptr, nullptr)));
     if (code) item.reason = static_cast<RevocationReason>(ASN1_ENUMERATED_get(code.get()));
     out.push_back(std::move(item));
   }

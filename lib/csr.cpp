@@ -118,12 +118,10 @@ KeyPair Csr::public_key() const {
   if (EVP_PKEY* pk = X509_REQ_get0_pubkey(req_.get())) return KeyPair::from_native(pk);
   // A CSR made by create(): its SubjectPublicKeyInfo was set without decoding (x509_util.hpp).
   ossl::ClearErrors clear;
-  unsigned char* der = nullptr;
-  int len = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(req_.get()), &der);
-  if (len <= 0) throw_openssl(Errc::csr, "the CSR's public key cannot be encoded");
-  const unsigned char* p = der;
-  ossl::PKey pk(d2i_PUBKEY(nullptr, &p, len));
-  OPENSSL_free(der);
+  std::string der = ossl::to_der<i2d_X509_PUBKEY>(X509_REQ_get_X509_PUBKEY(req_.get()),
+                                                   "the CSR's public key cannot be encoded", Errc::csr);
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  ossl::PKey pk(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
   if (!pk) throw_openssl(Errc::csr, "the CSR's public key cannot be read");
   return KeyPair::from_native(pk.get());
 }

@@ -54,8 +54,8 @@ void fsync_dir(const std::string& dir) {
 }
 
 // From this many files on, write_files syncs whole file systems instead of each file: two
-// syncfs calls (about 4 ms each on the test VM's disk) instead of one fsync per file and folder
-// (about 4 ms each). A single file (the CA index, a CRL) is fsynced, leaving other writers' data alone.
+// syncfs calls instead of one fsync per file and folder (the costs: docs/performance.md, "Durable
+// writes"). A single file (the CA index, a CRL) is fsynced, leaving other writers' data alone.
 constexpr size_t kBatchFiles = 3;
 
 // syncfs(2) once for each file system holding one of `dirs`.

@@ -45,10 +45,7 @@ Json certinfo_name(const X509_NAME* name) {
 
 std::string serial_decimal(const X509* x) {
   ossl::Bignum bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), nullptr));
-  char* dec = bn ? BN_bn2dec(bn.get()) : nullptr;
-  std::string out = dec ? dec : "";
-  OPENSSL_free(dec);
-  return out;
+  return ossl::take_string(bn ? BN_bn2dec(bn.get()) : nullptr);
 }
 
 std::string colon_hex(const std::string& bytes) {
@@ -318,7 +315,7 @@ std::vector<InspectedItem> inspect_data(const std::string& data, const std::stri
     long len = static_cast<long>(data.size());
     if (ossl::X509Ptr x{d2i_X509(nullptr, &p, len)}) {
       items.push_back(describe_certificate(Certificate::from_native(x.get()), file, opt, now));
-    } else if (p = reinterpret_cast<const unsigned char*>(data.data()); ossl::Ptr<X509_CRL, X509_CRL_free>{d2i_X509_CRL(nullptr, &p, len)}) {
+    } else if (p = reinterpret_cast<const unsigned char*>(data.data()); ossl::CrlPtr{d2i_X509_CRL(nullptr, &p, len)}) {
       items.push_back(describe_crl(Crl::from_bytes(data, file), file, opt, now));
     } else if (p = reinterpret_cast<const unsigned char*>(data.data()); ossl::Req req{d2i_X509_REQ(nullptr, &p, len)}) {
       auto bio = ossl::mem_bio();

@@ -20,7 +20,7 @@ void init_command_line_process() {
               "initialising OpenSSL");
   // SP 800-90A Hash_DRBG with SHA-256 (256-bit strength, seeded from the kernel like the default)
   // instead of OpenSSL's CTR_DRBG with AES-256: the CTR_DRBG's first use builds OpenSSL's table of
-  // every cipher, a third of an ECDSA init-ca's instructions; SHA-256 is needed for signing anyway.
+  // every cipher (its cost: docs/performance.md, "Process start"); SHA-256 is needed for signing anyway.
   ossl::check(RAND_set_DRBG_type(nullptr, "HASH-DRBG", nullptr, nullptr, "SHA256"), "choosing the random generator");
 }
 

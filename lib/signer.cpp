@@ -4,6 +4,7 @@
 
 #include <regex>
 
+#include "fast/public_key.hpp"
 #include "internal.hpp"
 #include "text.hpp"
 #include "x509_util.hpp"
@@ -36,43 +37,32 @@ void check_whitelist(const CertificatePlan& plan, const Profile& profile) {
   for (const auto& n : plan.sans.uri) check(n);
 }
 
-}  // namespace
-
-CertificatePlan plan_certificate(const Csr& csr, const Profile& profile, const IssuerInfo& issuer,
-                                 const SignOptions& options) {
-  CertificatePlan plan;
-  const std::string pname = "profile \"" + profile.name + "\"";
-
-  // CA or not, and the path length.
+// CA or not, and the path length.
+void plan_ca(CertificatePlan& plan, const Csr& csr, const Profile& profile, const IssuerInfo& issuer,
+             const std::string& pname) {
   auto csr_bc = csr.basic_constraints();
   if (csr_bc && csr_bc->is_ca && !profile.ca.is_ca)
     throw Error(Errc::policy, "the CSR asks for a CA certificate but " + pname +
                                   " does not allow CAs (set \"ca_constraint\": {\"is_ca\": true})");
   plan.is_ca = profile.ca.is_ca;
-  if (plan.is_ca) {
-    if (profile.ca.max_path_len > 0) plan.path_len = profile.ca.max_path_len;
-    else if (profile.ca.max_path_len_zero) plan.path_len = 0;
-    if (!issuer.self_signed && issuer.path_len) {
-      if (*issuer.path_len == 0)
-        throw Error(Errc::policy, "the issuing CA has pathlen 0 and cannot sign another CA");
-      if (csr_bc && csr_bc->path_len && *csr_bc->path_len >= *issuer.path_len)
-        throw Error(Errc::policy, "the CSR asks for pathlen " + std::to_string(*csr_bc->path_len) +
-                                      " but the issuing CA allows less than " + std::to_string(*issuer.path_len));
-      if (!plan.path_len || *plan.path_len >= *issuer.path_len)
-        throw Error(Errc::policy, pname + " would make a CA with " +
-                                      (plan.path_len ? "pathlen " + std::to_string(*plan.path_len) : "no pathlen") +
-                                      " under a CA with pathlen " + std::to_string(*issuer.path_len) +
-                                      " (set ca_constraint.max_path_len lower)");
-    }
-  }
+  if (!plan.is_ca) return;
+  if (profile.ca.max_path_len > 0) plan.path_len = profile.ca.max_path_len;
+  else if (profile.ca.max_path_len_zero) plan.path_len = 0;
+  if (issuer.self_signed || !issuer.path_len) return;
+  if (*issuer.path_len == 0)
+    throw Error(Errc::policy, "the issuing CA has pathlen 0 and cannot sign another CA");
+  if (csr_bc && csr_bc->path_len && *csr_bc->path_len >= *issuer.path_len)
+    throw Error(Errc::policy, "the CSR asks for pathlen " + std::to_string(*csr_bc->path_len) +
+                                  " but the issuing CA allows less than " + std::to_string(*issuer.path_len));
+  if (!plan.path_len || *plan.path_len >= *issuer.path_len)
+    throw Error(Errc::policy, pname + " would make a CA with " +
+                                  (plan.path_len ? "pathlen " + std::to_string(*plan.path_len) : "no pathlen") +
+                                  " under a CA with pathlen " + std::to_string(*issuer.path_len) +
+                                  " (set ca_constraint.max_path_len lower)");
+}
 
-  // Subject and SANs.
-  plan.subject = csr.subject();
-  plan.sans = options.hosts ? classify_hosts(*options.hosts) : csr.sans();
-  if (plan.is_ca) plan.sans.dns.clear(), plan.sans.email.clear(), plan.sans.uri.clear();
-  plan.san_critical = plan.subject.empty() && !plan.sans.empty();
-
-  // Usages.
+// The profile's usages for the CSR's key, with the warnings they call for.
+void plan_usages(CertificatePlan& plan, const Csr& csr, const Profile& profile, const std::string& pname) {
   plan.usages = profile.usages;
   KeySpec key = csr.key_spec();
   if (key.algo != KeyAlgo::rsa && (plan.usages.key_usage & ku::key_encipherment)) {
@@ -88,9 +78,11 @@ CertificatePlan plan_certificate(const Csr& csr, const Profile& profile, const I
   if (server && plan.sans.empty() && !plan.is_ca)
     plan.warnings.push_back("the certificate is for server auth but has no SANs (hosts): TLS clients such as etcd and "
                             "etcdctl will reject it; add the member's names and IPs");
+}
 
-  // Validity.
-  TimePoint now = now_or(options.now);
+// notBefore and notAfter, capped at the issuer's notAfter.
+void plan_validity(CertificatePlan& plan, const Profile& profile, const IssuerInfo& issuer, TimePoint now,
+                   const std::string& pname) {
   plan.not_before = profile.not_before ? *profile.not_before
                                        : round_minute(now) - profile.backdate.value_or(std::chrono::minutes(5));
   plan.not_after = profile.not_after ? *profile.not_after : plan.not_before + profile.expiry;
@@ -111,7 +103,10 @@ CertificatePlan plan_certificate(const Csr& csr, const Profile& profile, const I
   if (plan.not_after <= now)
     throw validity_error(Errc::policy, "the certificate would already be expired (notAfter " + date(plan.not_after) + ")",
                          profile.not_after.has_value(), "not_after");
+}
 
+// The OCSP, CRL and issuer URLs.
+void plan_urls(CertificatePlan& plan, const Profile& profile, const SignOptions& options, const std::string& pname) {
   plan.ocsp_url = profile.ocsp_url;
   // A ',' would split the URL in OpenSSL's extension syntax (a bare item there names a config
   // section, which crashes OpenSSL without a config), so it is refused here as in profiles.
@@ -125,6 +120,25 @@ CertificatePlan plan_certificate(const Csr& csr, const Profile& profile, const I
       throw Error(Errc::config, pname + ": URL \"" + *url + "\" must not contain ','");
   plan.crl_url = options.crl_url ? *options.crl_url : profile.crl_url;
   plan.issuer_urls = profile.issuer_urls;
+}
+
+}  // namespace
+
+CertificatePlan plan_certificate(const Csr& csr, const Profile& profile, const IssuerInfo& issuer,
+                                 const SignOptions& options) {
+  CertificatePlan plan;
+  const std::string pname = "profile \"" + profile.name + "\"";
+  plan_ca(plan, csr, profile, issuer, pname);
+
+  // Subject and SANs.
+  plan.subject = csr.subject();
+  plan.sans = options.hosts ? classify_hosts(*options.hosts) : csr.sans();
+  if (plan.is_ca) plan.sans.dns.clear(), plan.sans.email.clear(), plan.sans.uri.clear();
+  plan.san_critical = plan.subject.empty() && !plan.sans.empty();
+
+  plan_usages(plan, csr, profile, pname);
+  plan_validity(plan, profile, issuer, now_or(options.now), pname);
+  plan_urls(plan, profile, options, pname);
   plan.ocsp_no_check = profile.ocsp_no_check;
   check_whitelist(plan, profile);
   return plan;
@@ -184,11 +198,9 @@ Certificate encode(const CertificatePlan& plan, const X509_PUBKEY* subject_key, 
   if (!plan.usages.ext_key_usage.empty()) {
     auto objs = ossl::check<ossl::ObjectStack>(sk_ASN1_OBJECT_new_null(), "sk_ASN1_OBJECT_new_null");
     for (const auto& oid : plan.usages.ext_key_usage) {
-      ASN1_OBJECT* obj = OBJ_txt2obj(oid.c_str(), 1);
-      if (!obj || !sk_ASN1_OBJECT_push(objs.get(), obj)) {
-        ASN1_OBJECT_free(obj);
-        throw_openssl(Errc::crypto, "EKU " + oid);
-      }
+      auto obj = ossl::check<ossl::Asn1Object>(OBJ_txt2obj(oid.c_str(), 1), "EKU " + oid);
+      ossl::check(sk_ASN1_OBJECT_push(objs.get(), obj.get()), "EKU " + oid);
+      (void)obj.release();  // owned by objs now
     }
     add(x.get(), detail::make_ext(NID_ext_key_usage, false, objs.get()));
   }

@@ -41,10 +41,9 @@ int VerifyReport::exit_code() const { return count(Severity::error) ? 2 : count(
 
 namespace {
 
-using StorePtr = ossl::Ptr<X509_STORE, X509_STORE_free>;
-using StoreCtx = ossl::Ptr<X509_STORE_CTX, X509_STORE_CTX_free>;
-inline void free_x509_stack(STACK_OF(X509) * p) { sk_X509_pop_free(p, X509_free); }
-using X509Stack = ossl::Ptr<STACK_OF(X509), free_x509_stack>;
+using ossl::StorePtr;
+using ossl::StoreCtx;
+using ossl::X509Stack;
 
 std::string lower_hex(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -1,9 +1,7 @@
 #include "x509_util.hpp"
 
+#include "fast/public_key.hpp"
 #include "text.hpp"
-
-#include <openssl/core_names.h>
-#include <openssl/ec.h>
 
 #include <cstring>
 
@@ -119,7 +117,7 @@ ossl::GeneralNames encode_sans(const Sans& sans) {
     if (auto problem = san_problem(t, v))
       throw Error(Errc::input, std::string("invalid ") + to_string(t) + " SAN \"" + v + "\": " + *problem);
     auto gn = ossl::check<ossl::GeneralName>(GENERAL_NAME_new(), "GENERAL_NAME_new");
-    auto str = ossl::check<ossl::Ptr<ASN1_IA5STRING, ASN1_IA5STRING_free>>(ASN1_IA5STRING_new(), "ASN1_IA5STRING_new");
+    auto str = ossl::check<ossl::Ia5String>(ASN1_IA5STRING_new(), "ASN1_IA5STRING_new");
     ossl::check(ASN1_STRING_set(str.get(), v.data(), static_cast<int>(v.size())), "ASN1_STRING_set");
     GENERAL_NAME_set0_value(gn.get(), type, str.release());
     ossl::check(sk_GENERAL_NAME_push(names.get(), gn.get()), "sk_GENERAL_NAME_push");
@@ -170,10 +168,7 @@ TimePoint to_time_point(const ASN1_TIME* t, Errc category) {
 std::string integer_hex(const ASN1_INTEGER* i) {
   ossl::Bignum bn(ASN1_INTEGER_to_BN(i, nullptr));
   if (!bn) throw_openssl(Errc::crypto, "reading an integer");
-  char* hex = BN_bn2hex(bn.get());
-  std::string out = hex ? hex : "0";
-  OPENSSL_free(hex);
-  return out;
+  return ossl::take_string(BN_bn2hex(bn.get()), "0");
 }
 
 std::string sha256_hex(std::string_view data, char sep) {
@@ -184,15 +179,14 @@ std::string sha256_hex(std::string_view data, char sep) {
 }
 
 std::string utf8(const ASN1_STRING* s) {
-  unsigned char* out = nullptr;
-  int n = ASN1_STRING_to_UTF8(&out, s);
+  unsigned char* raw = nullptr;
+  int n = ASN1_STRING_to_UTF8(&raw, s);
+  ossl::OsslBytes out(raw);
   if (n < 0) {
     ERR_clear_error();
     return {};
   }
-  std::string r(reinterpret_cast<char*>(out), static_cast<size_t>(n));
-  OPENSSL_free(out);
-  return r;
+  return std::string(reinterpret_cast<const char*>(out.get()), static_cast<size_t>(n));
 }
 
 std::string to_hex(const unsigned char* p, size_t n, char sep) {
@@ -207,148 +201,20 @@ std::string to_hex(const unsigned char* p, size_t n, char sep) {
 }
 
 
-namespace {
-
-// DER length octets.
-void der_length(std::string& out, size_t n) {
-  if (n < 0x80) {
-    out += static_cast<char>(n);
-    return;
-  }
-  std::string len;
-  for (; n; n >>= 8) len.insert(len.begin(), static_cast<char>(n & 0xFF));
-  out += static_cast<char>(0x80 | len.size());
-  out += len;
-}
-
-// DER INTEGER of a non-negative BIGNUM.
-std::string der_integer(const BIGNUM* bn) {
-  std::string mag(static_cast<size_t>(BN_num_bytes(bn)), '\0');
-  BN_bn2bin(bn, reinterpret_cast<unsigned char*>(mag.data()));
-  if (mag.empty() || (static_cast<unsigned char>(mag[0]) & 0x80)) mag.insert(mag.begin(), '\0');
-  std::string out = "\x02";
-  der_length(out, mag.size());
-  return out + mag;
-}
-
-std::string octet_param(EVP_PKEY* key, const char* name) {
-  size_t len = 0;
-  if (EVP_PKEY_get_octet_string_param(key, name, nullptr, 0, &len) != 1 || len == 0) return {};
-  std::string out(len, '\0');
-  if (EVP_PKEY_get_octet_string_param(key, name, reinterpret_cast<unsigned char*>(out.data()), len, &len) != 1) return {};
-  out.resize(len);
-  return out;
-}
-
-void set_bits(X509_PUBKEY* dst, ASN1_OBJECT* alg, int ptype, void* pval, const std::string& bits) {
-  auto* enc = static_cast<unsigned char*>(OPENSSL_memdup(bits.data(), bits.size()));
-  if (!enc) throw Error(Errc::crypto, "out of memory");
-  if (X509_PUBKEY_set0_param(dst, alg, ptype, pval, enc, static_cast<int>(bits.size())) != 1) {
-    OPENSSL_free(enc);
-    throw_openssl(Errc::crypto, "X509_PUBKEY_set0_param");
-  }
-}
-
-// The fast path; false when the key is of a kind it does not build.
-bool build_public_key(X509_PUBKEY* dst, EVP_PKEY* key) {
-  switch (EVP_PKEY_get_base_id(key)) {
-    case EVP_PKEY_RSA: {
-      BIGNUM *n = nullptr, *e = nullptr;
-      if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n) != 1 ||
-          EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e) != 1) {
-        BN_free(n), BN_free(e);
-        return false;
-      }
-      std::string body = der_integer(n) + der_integer(e);
-      BN_free(n), BN_free(e);
-      std::string seq = "\x30";
-      der_length(seq, body.size());
-      set_bits(dst, OBJ_nid2obj(NID_rsaEncryption), V_ASN1_NULL, nullptr, seq + body);
-      return true;
-    }
-    case EVP_PKEY_EC: {
-      char group[64] = {};
-      size_t glen = 0;
-      if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &glen) != 1) return false;
-      int nid = OBJ_sn2nid(group);
-      if (nid == NID_undef) nid = EC_curve_nist2nid(group);
-      std::string point = octet_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY);
-      if (nid == NID_undef || point.empty()) return false;
-      set_bits(dst, OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT, OBJ_nid2obj(nid), point);
-      return true;
-    }
-    case EVP_PKEY_ED25519: {
-      std::string pub = octet_param(key, OSSL_PKEY_PARAM_PUB_KEY);
-      if (pub.size() != 32) return false;
-      set_bits(dst, OBJ_nid2obj(NID_ED25519), V_ASN1_UNDEF, nullptr, pub);
-      return true;
-    }
-    default: return false;
-  }
-}
-
-}  // namespace
-
 void set_public_key(X509_PUBKEY* dst, EVP_PKEY* key) {
-  if (build_public_key(dst, key)) return;
+  if (detail::build_public_key(dst, key)) return;
   ERR_clear_error();
-  unsigned char* der = nullptr;  // OpenSSL's generic encoder, then a field copy
-  int len = i2d_PUBKEY(key, &der);
-  if (len <= 0) throw_openssl(Errc::crypto, "encoding the public key");
-  const unsigned char* p = der;
-  X509_PUBKEY* tmp = d2i_X509_PUBKEY(nullptr, &p, len);
-  OPENSSL_free(der);
-  if (!tmp) throw_openssl(Errc::crypto, "decoding the public key");
-  try {
-    copy_public_key(dst, tmp);
-  } catch (...) {
-    X509_PUBKEY_free(tmp);
-    throw;
-  }
-  X509_PUBKEY_free(tmp);
+  detail::openssl_set_public_key(dst, key);
 }
 
 bool public_key_matches(const X509_PUBKEY* spki, EVP_PKEY* key) {
   ossl::ClearErrors clear;
-  auto der = [](const X509_PUBKEY* pub) {
-    unsigned char* out = nullptr;
-    int len = i2d_X509_PUBKEY(pub, &out);
-    std::string s = len > 0 ? std::string(reinterpret_cast<char*>(out), static_cast<size_t>(len)) : std::string();
-    OPENSSL_free(out);
-    return s;
-  };
-  std::string have = der(spki);
+  std::string have = ossl::der_or_empty<i2d_X509_PUBKEY>(spki);
   if (have.empty()) return false;
-  ossl::Ptr<X509_PUBKEY, X509_PUBKEY_free> mine(X509_PUBKEY_new());
-  if (mine && build_public_key(mine.get(), key) && der(mine.get()) == have) return true;
+  if (detail::fast_public_key_der(key) == have) return true;
   const auto* p = reinterpret_cast<const unsigned char*>(have.data());
   ossl::PKey decoded(d2i_PUBKEY(nullptr, &p, static_cast<long>(have.size())));
   return decoded && EVP_PKEY_eq(decoded.get(), key) == 1;
-}
-
-void copy_public_key(X509_PUBKEY* dst, const X509_PUBKEY* src) {
-  const unsigned char* bits = nullptr;
-  int len = 0;
-  X509_ALGOR* alg = nullptr;
-  if (X509_PUBKEY_get0_param(nullptr, &bits, &len, &alg, src) != 1) throw_openssl(Errc::crypto, "reading the public key");
-  const ASN1_OBJECT* obj = nullptr;
-  int ptype = V_ASN1_UNDEF;
-  const void* pval = nullptr;
-  X509_ALGOR_get0(&obj, &ptype, &pval, alg);
-  void* param = nullptr;  // a copy of the algorithm's parameters, owned by `dst` once set
-  if (ptype == V_ASN1_OBJECT) param = OBJ_dup(static_cast<const ASN1_OBJECT*>(pval));
-  else if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL) {
-    if (ptype == V_ASN1_BOOLEAN) throw Error(Errc::crypto, "unexpected public key algorithm parameters");
-    param = ASN1_STRING_dup(static_cast<const ASN1_STRING*>(pval));
-  }
-  if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL && !param) throw_openssl(Errc::crypto, "copying the public key");
-  try {
-    set_bits(dst, OBJ_dup(obj), ptype, param, std::string(reinterpret_cast<const char*>(bits), static_cast<size_t>(len)));
-  } catch (...) {
-    if (ptype == V_ASN1_OBJECT) ASN1_OBJECT_free(static_cast<ASN1_OBJECT*>(param));
-    else ASN1_STRING_free(static_cast<ASN1_STRING*>(param));
-    throw;
-  }
 }
 
 }  // namespace etcd_pki::detail

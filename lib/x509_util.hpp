@@ -50,16 +50,13 @@ std::string sha256_hex(std::string_view data, char sep = ':');
 // An ASN.1 string as UTF-8 ("" when it cannot be converted).
 std::string utf8(const ASN1_STRING* s);
 
-// Sets `dst` (the SubjectPublicKeyInfo inside an X509 or X509_REQ) to `key`'s public key, built
-// from the key's parameters: the same bytes as i2d_PUBKEY, without OpenSSL 3.0's encoder and
-// decoder round trip that X509_set_pubkey makes (~0.4 ms a call, 7x a P-256 key generation).
-// RSA, ECDSA on a named curve and Ed25519; any other key takes OpenSSL's generic path.
+// Sets `dst` (the SubjectPublicKeyInfo inside an X509 or X509_REQ) to `key`'s public key: built
+// from the key's parameters (detail::build_public_key, the same bytes as i2d_PUBKEY), or for a key
+// of another kind through OpenSSL's encoder (detail::openssl_set_public_key).
 void set_public_key(X509_PUBKEY* dst, EVP_PKEY* key);
 // Whether the SubjectPublicKeyInfo `spki` holds `key`'s public key. Compares DER first (the bytes
 // set_public_key would write), so the common case decodes nothing; when the bytes differ (another
 // encoding of the same key, e.g. a compressed EC point) the key is decoded and compared.
 bool public_key_matches(const X509_PUBKEY* spki, EVP_PKEY* key);
-// Copies the SubjectPublicKeyInfo `src` into `dst` field by field (no decoding).
-void copy_public_key(X509_PUBKEY* dst, const X509_PUBKEY* src);
 
 }  // namespace etcd_pki::detail

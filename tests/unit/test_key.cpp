@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "internal.hpp"  // detail::fast_private_key
+#include "fast/private_key.hpp"  // detail::fast_private_key
 #include "support.hpp"
 
 using namespace test;
