@@ -167,3 +167,8 @@ std::string member_dir_of(const std::string& cert_dir) {
 }
 
 }  // namespace etcd_pki::detail
+
+// ---- Added for verify (branch verify-split).
+namespace etcd_pki::detail {
+std::string trust_file_names() { return "ca.pem, ca/ca.pem, etcd/ca.crt"; }
+}  // namespace etcd_pki::detail

@@ -97,3 +97,9 @@ std::vector<std::string> member_cert_dirs(const std::string& member_dir);
 std::string member_dir_of(const std::string& cert_dir);
 
 }  // namespace etcd_pki::detail
+
+// ---- Added for verify (branch verify-split): the trust files looked for, as named in messages.
+namespace etcd_pki::detail {
+// "ca.pem, ca/ca.pem, etcd/ca.crt"
+std::string trust_file_names();
+}  // namespace etcd_pki::detail
