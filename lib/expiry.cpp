@@ -18,7 +18,9 @@ namespace etcd_pki {
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
 
-std::string guess_role(const std::string& path, const Certificate& cert) { return detail::to_string(detail::guess_role(path, cert)); }
+std::string guess_role(const std::string& path, const Certificate& cert) {
+  return detail::to_string(detail::guess_role(path, cert));
+}
 
 bool ExpiryReport::due(const ExpiryEntry& e) const { return e.expires <= now + (e.role == "crl" ? crl_within : within); }
 

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -343,7 +342,8 @@ TrustContext load_trust(const std::string& path, const VerifyOptions& opt, const
   if (t.ca_certs.empty()) throw Error(Errc::ca, "no certificate in the CA file", t.ca_file);
   for (const auto& c : t.ca_certs) {
     if (!c.is_ca())
-      out.add(Severity::error, t.ca_file, "ca-not-ca", "the trusted CA file holds a certificate that is not a CA: " + c.subject_string(),
+      out.add(Severity::error, t.ca_file, "ca-not-ca",
+              "the trusted CA file holds a certificate that is not a CA: " + c.subject_string(),
               "x509: certificate signed by unknown authority");
     check_time(t, c, t.ca_file, "CA certificate", out);
   }
@@ -368,7 +368,8 @@ void check_key_file(const TrustContext& t, const std::string& key_path, const Ce
     char buf[8];
     std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(m));
     out.add((m & 0004) ? Severity::error : Severity::warning, key_path, "key-permissions",
-            std::string("private key mode is ") + buf + ((m & 0004) ? " (readable by every user)" : " (wider than 0600)") + "; chmod 600 it",
+            std::string("private key mode is ") + buf + ((m & 0004) ? " (readable by every user)" : " (wider than 0600)") +
+                "; chmod 600 it",
             "none: etcd starts, but other users on the host can read the key");
   }
   try {
@@ -454,7 +455,8 @@ void check_usages(const Certificate& cert, const std::set<detail::Role>& roles, 
     if (!server_auth)
       out.add(Severity::error, file, "server-eku", "server certificate lacks \"server auth\"", kIncompatible + " (on every client)");
     if (!client_auth)
-      out.add(Severity::error, file, "server-eku", "server certificate lacks \"client auth\": etcd's gRPC gateway dials its own member with it",
+      out.add(Severity::error, file, "server-eku",
+              "server certificate lacks \"client auth\": etcd's gRPC gateway dials its own member with it",
               kIncompatible + " (in the member's log; clients then see: remote error: tls: bad certificate)");
   }
   if (roles.count(detail::Role::peer)) {
@@ -475,7 +477,8 @@ void check_usages(const Certificate& cert, const std::set<detail::Role>& roles, 
     } catch (const Error&) {
     }
     if (spec.algo != KeyAlgo::rsa)
-      out.add(Severity::warning, file, "ec-key-encipherment", "\"key encipherment\" on a " + spec.to_string() + " key: it only applies to RSA",
+      out.add(Severity::warning, file, "ec-key-encipherment",
+              "\"key encipherment\" on a " + spec.to_string() + " key: it only applies to RSA",
               "none (Go ignores it); stricter TLS stacks may refuse the certificate");
   }
 }
@@ -496,7 +499,8 @@ void check_issuers(const Certificate& cert, const std::vector<Certificate>& chai
       bool leaf_has = std::find(ekus.begin(), ekus.end(), need) != ekus.end();
       if (leaf_has && !has_eku(ca_ekus, need))
         out.add(Severity::error, file, "intermediate-eku",
-                "intermediate CA " + ca.subject_string() + " does not allow \"" + (need == eku::server_auth ? "server auth" : "client auth") +
+                "intermediate CA " + ca.subject_string() + " does not allow \"" +
+                    (need == eku::server_auth ? "server auth" : "client auth") +
                     "\", which this certificate needs (a CA's EKU must be a superset of its leaves')",
                 kIncompatible);
     }
@@ -521,7 +525,8 @@ std::optional<std::vector<Certificate>> leaf_certs(const Leaf& leaf, Findings& o
       return std::nullopt;
     }
   if (certs.empty()) {
-    out.add(Severity::error, file, "unreadable", "no certificate in the file", "tls: failed to find any PEM data in certificate input");
+    out.add(Severity::error, file, "unreadable", "no certificate in the file",
+            "tls: failed to find any PEM data in certificate input");
     return std::nullopt;
   }
   return certs;
@@ -541,7 +546,8 @@ std::vector<Finding> check_leaf(const TrustContext& t, const Leaf& leaf) {
   check_key_file(t, leaf.key_path, cert, out);
   check_time(t, cert, file, roles + " certificate", out);
   check_usages(cert, leaf.roles, file, out);
-  if (leaf.roles.count(detail::Role::server) || leaf.roles.count(detail::Role::peer)) check_sans(cert, leaf.addresses, file, roles, out);
+  if (leaf.roles.count(detail::Role::server) || leaf.roles.count(detail::Role::peer))
+    check_sans(cert, leaf.addresses, file, roles, out);
   check_issuers(cert, chain, file, out);
   check_revoked(t, cert, file, out);
   return std::move(out.list);

@@ -207,13 +207,8 @@ TEST_CASE("verify: a cluster signed by an existing CA (no ca/ folder) checks eve
   fs::create_directories(tmp / "ext");
   spit(tmp / "ext/ca.pem", *ca.cert_pem);
   spit(tmp / "ext/ca-key.pem", *ca.key_pem);
-  ClusterSpec spec;
-  for (int i = 1; i <= 3; ++i) {
-    MemberSpec m;
-    m.name = "etcd-" + std::to_string(i);
-    m.ips = {"10.20.13." + std::to_string(9 + i)};
-    spec.members.push_back(m);
-  }
+  ClusterSpec spec = ClusterSpec::from_initial_cluster(
+      "etcd-1=https://10.20.13.10:2380,etcd-2=https://10.20.13.11:2380,etcd-3=https://10.20.13.12:2380");
   spec.clients = {{"root", "root"}, {"backup", "backup"}};
   spec.ca_cert_file = tmp / "ext/ca.pem";
   spec.ca_key_file = tmp / "ext/ca-key.pem";
