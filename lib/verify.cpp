@@ -148,9 +148,9 @@ class CertCache {
 
 // What the listing found.
 struct Folder {
-  std::vector<Leaf> leaves;                                 // by path
+  std::vector<Leaf> leaves;                                     // by path
   std::vector<std::pair<std::string, std::string>> member_cas;  // member folder, its trusted CA file ("" when none)
-  std::string cluster_ca;                                   // a cluster output folder's ca/ca.pem ("" when none)
+  std::string cluster_ca;                                       // a cluster output folder's CA certificate ("" when none)
 };
 
 // The leaves a member's etcd config names (client-transport-security -> server,
@@ -255,7 +255,8 @@ Folder list_folder(const std::string& path, const VerifyOptions& opt, CertCache&
   return folder;
 }
 
-// ---- Step 2: the trust every leaf is checked against, built once and read-only after.
+// ---- Step 2: the trust every leaf is checked against: built once by load_trust, then const (the
+// workers share it read-only).
 
 struct TrustContext {
   std::string base;  // shown paths are relative to it
