@@ -35,6 +35,21 @@ std::string unquote(std::string value) {
   return out;
 }
 
+// The line up to its " #" comment; a '#' inside a quoted value ("etcd #1") is not one.
+std::string without_comment(const std::string& line) {
+  size_t from = 0;
+  if (auto colon = line.find(':'); colon != std::string::npos) {
+    size_t v = line.find_first_not_of(" \t", colon + 1);
+    if (v != std::string::npos && (line[v] == '"' || line[v] == '\'')) {
+      for (from = v + 1; from < line.size() && line[from] != line[v]; ++from)
+        if (line[v] == '"' && line[from] == '\\') ++from;
+    }
+  }
+  for (size_t i = std::max<size_t>(from, 1); i < line.size(); ++i)
+    if (line[i] == '#' && (line[i - 1] == ' ' || line[i - 1] == '\t')) return line.substr(0, i - 1);
+  return line;
+}
+
 std::string trim(std::string s) {
   s.erase(0, s.find_first_not_of(" \t"));
   while (!s.empty() && (s.back() == ' ' || s.back() == '\r' || s.back() == '\t')) s.pop_back();
@@ -66,7 +81,7 @@ std::map<std::string, std::string> read_etcd_yaml(const std::string& text) {
     size_t nl = text.find('\n', pos);
     std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
     pos = nl == std::string::npos ? text.size() : nl + 1;
-    if (auto hash = line.find(" #"); hash != std::string::npos) line.resize(hash);
+    line = without_comment(line);
     if (line.empty() || line.front() == '#' || line.find_first_not_of(" \t\r") == std::string::npos) continue;
     bool indented = line.front() == ' ' || line.front() == '\t';
     auto colon = line.find(':');

@@ -11,6 +11,7 @@
 #include "etcd_pki/profile.hpp"
 #include "parallel.hpp"
 #include "json_fields.hpp"
+#include "layout.hpp"
 
 namespace etcd_pki {
 
@@ -18,18 +19,7 @@ namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
 
 std::string guess_role(const std::string& path, const Certificate& cert) {
-  if (cert.is_ca()) return "ca";
-  std::string name = fs::path(path).stem().string();
-  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::string parent = fs::path(path).parent_path().filename().string();
-  if (name.find("client") != std::string::npos || parent == "clients") return "client";
-  if (name.find("peer") != std::string::npos) return "peer";
-  if (name.find("server") != std::string::npos) return "server";
-  auto eku = cert.ext_key_usage();
-  bool server = eku.empty() || std::find(eku.begin(), eku.end(), eku::server_auth) != eku.end();
-  bool client = eku.empty() || std::find(eku.begin(), eku.end(), eku::client_auth) != eku.end();
-  if (server) return "server+peer";
-  return client ? "client" : "leaf";
+  return detail::to_string(detail::guess_role(path, cert));
 }
 
 bool ExpiryReport::due(const ExpiryEntry& e) const { return e.expires <= now + (e.role == "crl" ? crl_within : within); }
@@ -40,14 +30,10 @@ bool ExpiryReport::any_within() const {
 
 namespace {
 
-bool looks_like_pki_file(const fs::path& p) {
-  std::string ext = p.extension().string();
-  return ext == ".pem" || ext == ".crt" || ext == ".cer" || ext == ".crl";
-}
-
-bool is_key_name(const fs::path& p) {
-  std::string n = p.filename().string();
-  return n.ends_with("-key.pem") || p.extension() == ".key";
+// A file that can hold certificates (layout's certificate names, and *.cer) or a CRL; not a key.
+bool looks_like_pki_file(const std::string& name) {
+  std::string ext = fs::path(name).extension().string();
+  return (detail::is_certificate_name(name) || ext == ".cer" || ext == ".crl") && !detail::is_key_name(name);
 }
 
 std::string issuer_cn(const std::string& issuer) {
@@ -79,7 +65,7 @@ ExpiryReport scan_expiry(const std::vector<std::string>& paths, Seconds within, 
           if (it->is_directory()) it.disable_recursion_pending();
           continue;
         }
-        if (it->is_regular_file() && looks_like_pki_file(it->path()) && !is_key_name(it->path())) found.push_back(it->path().string());
+        if (it->is_regular_file() && looks_like_pki_file(name)) found.push_back(it->path().string());
       }
       if (ec) throw Error(Errc::io, "cannot list the folder: " + ec.message(), p);
       std::sort(found.begin(), found.end());

@@ -160,6 +160,8 @@ bool is_cluster_dir(const std::string& dir) { return find_cluster_ca(dir) || !me
 
 std::vector<std::string> member_cert_dirs(const std::string& member_dir) { return {member_dir, member_dir + "/etcd"}; }
 
+std::string trust_file_names() { return "ca.pem, ca/ca.pem, etcd/ca.crt"; }
+
 std::string member_dir_of(const std::string& cert_dir) {
   fs::path p(cert_dir);
   return p.filename() == "etcd" ? p.parent_path().string() : cert_dir;

@@ -93,7 +93,10 @@ std::vector<std::string> member_dirs(const std::string& dir);
 bool is_cluster_dir(const std::string& dir);
 // The folders of a member folder that hold its certificates: DIR and DIR/etcd (kubeadm).
 std::vector<std::string> member_cert_dirs(const std::string& member_dir);
+// The trust files verify looks for, as named in its messages: "ca.pem, ca/ca.pem, etcd/ca.crt".
+std::string trust_file_names();
 // The member folder a certificate folder belongs to (DIR/etcd -> DIR).
 std::string member_dir_of(const std::string& cert_dir);
 
 }  // namespace etcd_pki::detail
+

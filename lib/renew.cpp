@@ -5,9 +5,9 @@
 #include <set>
 
 #include "etcd_pki/bundle.hpp"
-#include "etcd_pki/cluster.hpp"
 #include "etcd_pki/crl.hpp"
 #include "etcd_pki/csr.hpp"
+#include "member_files.hpp"
 #include "ossl.hpp"
 #include "parallel.hpp"
 
@@ -19,15 +19,16 @@ std::vector<RenewTarget> find_renew_targets(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw Error(Errc::usage, "not a folder", dir);
   std::vector<RenewTarget> out;
+  const std::string ca_dir_name = fs::path(detail::ClusterLayout::make(Layout::cfssl, dir).ca_dir()).filename().string();
   for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     std::string name = it->path().filename().string();
     if (it->is_directory()) {
       // Hidden folders hold renew's generations; ca/ holds the CA (never renewed here).
-      if (name.front() == '.' || (name == "ca" && it.depth() == 0)) it.disable_recursion_pending();
+      if (name.front() == '.' || (name == ca_dir_name && it.depth() == 0)) it.disable_recursion_pending();
       continue;
     }
-    if (!(name.ends_with(".pem") || name.ends_with(".crt")) || name.ends_with("-key.pem") || name.front() == '.') continue;
-    std::string cert = it->path().string(), key = key_path_for_cert(cert);
+    if (!detail::is_certificate_name(name)) continue;
+    std::string cert = it->path().string(), key = detail::key_path_for_cert(cert);
     if (!fs::exists(key, ec)) continue;  // ca.pem copies, CRLs in PEM, certificates without a key
     std::vector<Certificate> certs;
     try {
@@ -130,8 +131,9 @@ RenewResult renew(const std::vector<RenewTarget>& targets, const Signer& signer,
   for (auto& j : jobs) issued.push_back(j.new_cert);
   record_issued(ca_cert_path, issued);
   for (const auto& d : dirs) {
-    refresh_manifest(d.empty() ? "." : d);
-    if (fs::path(d).filename() == "etcd") refresh_manifest(fs::path(d).parent_path().string());  // kubeadm layout
+    std::string dir = d.empty() ? "." : d;
+    detail::refresh_manifest(dir);  // also a member named "etcd": its own folder
+    if (std::string member = detail::member_dir_of(dir); member != dir) detail::refresh_manifest(member);  // kubeadm's DIR/etcd
   }
   return result;
 }

@@ -7,6 +7,10 @@
 // server, peer-transport-security -> peer), else from file names (server, peer, *client*); a
 // certificate with another name is checked as server and peer when it has server auth, as a
 // client otherwise. Addresses come from the config's URLs and from VerifyOptions::addresses.
+//
+// A cluster output folder is one with ca/ or with member folders (a cluster signed by an existing
+// CA has no ca/): each member folder and clients/ are checked, against --ca, else ca/'s CA, else
+// the members' trusted CA file (each member must trust the same one).
 #include <optional>
 #include <string>
 #include <vector>

@@ -523,6 +523,14 @@ crun "$ETCD_PKI" cluster spec2/cluster.json --out epki
 rc_is "existing CA: rerun succeeds" 0
 has "existing CA: rerun keeps all 5" "issued 0, kept 5, wrote 0 files" "$ERR"
 expect_eq "existing CA: rerun changes nothing" "$before" "$(state epki)"
+# verify: no ca/ folder, so the members' ca.pem is the trust anchor; every member and client is checked.
+crun "$ETCD_PKI" verify epki
+rc_is "existing CA: verify exits 0" 0
+has "existing CA: verify checks 2 members x (server, peer) + 1 client" \
+  "5 certificate(s) checked against epki/etcd-1/ca.pem: 0 error(s), 0 warning(s)" "$(cat "$CAP/out")"
+crun "$ETCD_PKI" verify epki --ca extca/ca.pem
+rc_is "existing CA: verify --ca exits 0" 0
+has "existing CA: verify --ca checks the same 5" "5 certificate(s) checked against extca/ca.pem: 0 error(s), 0 warning(s)" "$(cat "$CAP/out")"
 # The same output signed by another CA: its certificates cannot be kept.
 sed 's#\.\./extca/#../other/#g' spec2/cluster.json > spec2/other.json
 crun "$ETCD_PKI" cluster spec2/other.json --out epki

@@ -199,6 +199,49 @@ TEST_CASE("verify: a kubeadm layout output is clean", "[verify]") {
                                                       "etcd/server.crt"});
 }
 
+TEST_CASE("verify: a cluster signed by an existing CA (no ca/ folder) checks every member and the clients", "[verify]") {
+  TempDir tmp;
+  Request req = Request::default_ca();
+  req.subject.common_name = "external-ca";
+  Bundle ca = make_ca(req, at_time(kNow - Seconds(3600)));
+  fs::create_directories(tmp / "ext");
+  spit(tmp / "ext/ca.pem", *ca.cert_pem);
+  spit(tmp / "ext/ca-key.pem", *ca.key_pem);
+  ClusterSpec spec = ClusterSpec::from_initial_cluster(
+      "etcd-1=https://10.20.13.10:2380,etcd-2=https://10.20.13.11:2380,etcd-3=https://10.20.13.12:2380");
+  spec.clients = {{"root", "root"}, {"backup", "backup"}};
+  spec.ca_cert_file = tmp / "ext/ca.pem";
+  spec.ca_key_file = tmp / "ext/ca-key.pem";
+  ClusterOptions co;
+  co.out_dir = tmp / "pki";
+  co.now = kNow;
+  build_cluster(spec, co);
+  REQUIRE_FALSE(fs::exists(tmp / "pki/ca"));
+
+  const std::vector<std::string> want{"clients/backup.pem", "clients/root.pem",  "etcd-1/peer.pem", "etcd-1/server.pem",
+                                      "etcd-2/peer.pem",    "etcd-2/server.pem", "etcd-3/peer.pem", "etcd-3/server.pem"};
+  for (bool with_ca : {false, true}) {
+    INFO("--ca: " << with_ca);
+    VerifyOptions o = at_clock();
+    if (with_ca) o.ca_file = tmp / "ext/ca.pem";
+    VerifyReport r = verify_path(tmp / "pki", o);
+    INFO(render_text(r));
+    CHECK(r.findings.empty());
+    CHECK(r.count(Severity::error) == 0);
+    CHECK(r.exit_code() == 0);
+    CHECK(r.checked == want);
+    // Without --ca, the members' own trust file (each holds the same CA; a different one would be a ca-mismatch).
+    CHECK(r.ca_file == (with_ca ? tmp / "ext/ca.pem" : tmp / "pki/etcd-1/ca.pem"));
+    CHECK_THAT(render_text(r), Contains("8 certificate(s) checked against " + r.ca_file + ": 0 error(s), 0 warning(s)\n"));
+  }
+
+  // The members are checked as in a cluster with its own CA: a broken one is found.
+  spit(tmp / "pki/etcd-2/ca.pem", shared_root().cert.to_pem());
+  Finding f = single(verify_path(tmp / "pki", at_clock()));
+  CHECK(f.rule == "ca-mismatch");
+  CHECK(f.file == "etcd-2/ca.pem");
+}
+
 TEST_CASE("verify: a flat cfssl folder (ca.pem, etcd.pem, no config) checks etcd.pem as server and peer", "[verify]") {
   TempDir dir;
   const Ca& root = shared_root();
