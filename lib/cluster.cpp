@@ -482,11 +482,11 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   if (new_ca) {
     Bundle ca = make_ca(*new_ca, keys[0], so, "ca");
     signer.emplace(*ca.certificate, keys[0]);
-    ca_pem = *ca.cert_pem;
-    files.push_back({paths.ca_cert(), *ca.cert_pem, 0644});
-    files.push_back({paths.ca_key(), opt.ca_passphrase.empty() ? *ca.key_pem : keys[0].to_pem_encrypted(opt.ca_passphrase),
+    ca_pem = ca.certificate->to_pem();
+    files.push_back({paths.ca_cert(), ca_pem, 0644});
+    files.push_back({paths.ca_key(), opt.ca_passphrase.empty() ? ca.key->to_pem() : keys[0].to_pem_encrypted(opt.ca_passphrase),
                      0600});
-    files.push_back({paths.ca_csr(), *ca.csr_pem, 0644});
+    files.push_back({paths.ca_csr(), ca.csr->to_pem(), 0644});
     result.issued.push_back("ca");
     for (auto& w : ca.warnings) result.warnings.push_back(w);
   }
@@ -495,8 +495,8 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
       [&](size_t i) {
         Artifact& a = *to_issue[i];
         Bundle b = issue(a.request, keys[first_leaf_key + i], *signer, *a.profile, so, a.label);
-        a.cert_pem = *b.cert_pem;
-        a.key_pem = *b.key_pem;
+        a.cert_pem = b.certificate->to_pem();
+        a.key_pem = b.key->to_pem();
         a.cert = std::move(b.certificate);
         a.warnings = std::move(b.warnings);
       },

@@ -880,10 +880,10 @@ TEST_CASE("build_cluster: an existing CA signs, and is not copied", "[cluster]")
   req.subject.common_name = "external-ca";
   SignOptions so;
   so.now = fixed_now() - Seconds(3600);
-  Bundle ca = make_ca(req, so);
+  CfsslOutput ca = to_pem(make_ca(req, so));
   fs::create_directories(tmp / "ext");
-  spit(tmp / "ext/ca.pem", *ca.cert_pem);
-  spit(tmp / "ext/ca-key.pem", *ca.key_pem);
+  spit(tmp / "ext/ca.pem", *ca.cert);
+  spit(tmp / "ext/ca-key.pem", *ca.key);
 
   ClusterSpec spec = three_members();
   spec.ca_cert_file = tmp / "ext/ca.pem";
@@ -894,13 +894,13 @@ TEST_CASE("build_cluster: an existing CA signs, and is not copied", "[cluster]")
   CHECK(sorted(r.issued) == leaves);  // no "ca"
   CHECK(r.reused.empty());
   CHECK_FALSE(fs::exists(out + "/ca"));
-  Certificate ext = Certificate::from_pem(*ca.cert_pem);
+  Certificate ext = Certificate::from_pem(*ca.cert);
   CHECK(signed_by(cert_at(out + "/etcd-1/server.pem"), ext));
   CHECK(signed_by(cert_at(out + "/clients/root.pem"), ext));
-  CHECK(slurp(out + "/etcd-3/ca.pem") == *ca.cert_pem);
+  CHECK(slurp(out + "/etcd-3/ca.pem") == *ca.cert);
   for (auto& [path, data] : snapshot(out)) {
     INFO(path);
-    CHECK(data != *ca.key_pem);
+    CHECK(data != *ca.key);
   }
   ClusterResult again = build_cluster(spec, options_for(out));
   CHECK(again.issued.empty());
