@@ -8,11 +8,15 @@
 namespace etcd_pki {
 
 // Each category is a documented CLI exit code (docs/cli.md); 0 and 1 are not used here.
+// One rule per input kind: a bad value takes the category of the file it is in, whatever is wrong
+// with it (a duration that does not parse and one that is out of range alike): CSR JSON and
+// cluster spec -> input, ca-config.json -> config. The exception is the key spec (algorithm and
+// size), which is Errc::key wherever it is written (CSR JSON, cluster spec, the command line).
 enum class Errc : int {
   usage = 2,    // bad command line
-  input = 3,    // CSR JSON / cluster spec: malformed, unknown field, bad value
+  input = 3,    // CSR JSON / cluster spec: malformed, unknown field, bad value (durations included)
   config = 4,   // ca-config.json: malformed, unknown profile, bad duration or usage
-  key = 5,      // key spec (algorithm, size) or a private key that cannot be read
+  key = 5,      // key spec (algorithm, size: wherever written) or a private key that cannot be read
   ca = 6,       // CA certificate/key: not a CA, mismatch, unreadable, weak
   csr = 7,      // external CSR: not a CSR, bad signature
   policy = 8,   // a request the profile does not allow (CA CSR under a leaf profile ...)

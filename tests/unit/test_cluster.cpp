@@ -417,9 +417,9 @@ TEST_CASE("from_json: errors name the field", "[cluster]") {
       // key, durations, names, ca, token
       {"{" + m1 + R"(, "key": {"algo": "dsa"}})", Errc::key, "key.algo", "invalid algorithm"},
       {"{" + m1 + R"(, "key": {"algo": "rsa", "size": 1024}})", Errc::key, "key.size", "too weak"},
-      {"{" + m1 + R"(, "key": {"algo": "ecdsa", "size": -1}})", Errc::input, "key.size", "invalid key size"},
+      {"{" + m1 + R"(, "key": {"algo": "ecdsa", "size": -1}})", Errc::key, "key.size", "invalid key size"},
       {"{" + m1 + R"(, "key": {"algo": "ecdsa", "bits": 256}})", Errc::input, "key.bits", "unknown field"},
-      {"{" + m1 + R"(, "expiry": "soon"})", Errc::config, "expiry", "invalid duration"},
+      {"{" + m1 + R"(, "expiry": "soon"})", Errc::input, "expiry", "invalid duration"},
       {"{" + m1 + R"(, "expiry": "-1h"})", Errc::input, "expiry", "must be positive"},
       {"{" + m1 + R"(, "ca_expiry": "0s"})", Errc::input, "ca_expiry", "must be positive"},
       {"{" + m1 + R"(, "names": [{"X": "y"}]})", Errc::input, "names[0].X", "unknown field"},
