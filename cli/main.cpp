@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "error_line.hpp"
 #include "etcd_pki/error.hpp"
 #include "etcd_pki/process.hpp"
 #include "etcd_pki/version.hpp"
@@ -175,7 +176,7 @@ int main(int argc, char** argv) {
     std::cerr << "etcd-pki: error: " << e.what() << " (see --help)\n";
     return static_cast<int>(Errc::usage);
   } catch (const Error& e) {
-    std::cerr << "etcd-pki: error: " << e.what() << "\n";
+    std::cerr << error_line(e) << "\n";
     return e.exit_code();
   } catch (const std::exception& e) {
     std::cerr << "etcd-pki: error: " << e.what() << "\n";

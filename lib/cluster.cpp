@@ -384,12 +384,12 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
       // A missing or wrong passphrase is not a reason to replace the CA.
       if (e.category() == Errc::key && exists(paths.ca_key()) && KeyPair::is_encrypted_pem(read_text_file(paths.ca_key())))
         throw;
-      throw Error(Errc::exists, std::string("the existing CA cannot be used (") + e.what() + "); use --force to make a new CA",
-                  paths.ca_cert());
+      throw Error(Errc::exists, std::string("the existing CA cannot be used (") + e.what() + ")", paths.ca_cert())
+          .with_hint(Hint::new_ca);
     }
     if (signer->ca_certificate().not_after() <= now)
-      throw Error(Errc::exists, "the existing CA expired on " + format_rfc3339(signer->ca_certificate().not_after()) +
-                                    "; use --force to make a new CA", paths.ca_cert());
+      throw Error(Errc::exists, "the existing CA expired on " + format_rfc3339(signer->ca_certificate().not_after()),
+                  paths.ca_cert()).with_hint(Hint::new_ca);
     ca_pem = signer->ca_certificate().to_pem();
     result.reused.push_back("ca");
   } else {
@@ -456,8 +456,8 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
       std::string reason = have_cert && have_key ? stale_reason(a, signer ? &*signer : nullptr, now)
                                                  : std::string(have_cert ? "its key is missing" : "its certificate is missing");
       if (!reason.empty())
-        throw Error(Errc::exists, "exists but cannot be kept: " + reason + "; use --force to re-issue it",
-                    have_cert ? a.cert_path : a.key_path);
+        throw Error(Errc::exists, "exists but cannot be kept: " + reason, have_cert ? a.cert_path : a.key_path)
+            .with_hint(Hint::reissue);
       a.reuse = true;
       result.reused.push_back(a.label);
     } else {

@@ -27,6 +27,15 @@ enum class Errc : int {
 
 const char* to_string(Errc c) noexcept;
 
+// What the caller may do about an error, for a front end to say in its own terms: the library's
+// messages name no command-line flag; the CLI appends its flag for the hint (cli/main.cpp).
+enum class Hint {
+  none,
+  replace,  // an existing output file may be replaced (CLI: " (use --force to replace it)")
+  new_ca,   // the existing CA may be replaced by a new one (CLI: "; use --force to make a new CA")
+  reissue,  // an existing certificate and key may be re-issued (CLI: "; use --force to re-issue it")
+};
+
 class Error : public std::runtime_error {
  public:
   // what() = "SOURCE: FIELD: MESSAGE", leaving out the empty parts; always one line.
@@ -37,13 +46,17 @@ class Error : public std::runtime_error {
   const std::string& source() const noexcept { return source_; }
   const std::string& field() const noexcept { return field_; }
   const std::string& message() const noexcept { return message_; }
+  Hint hint() const noexcept { return hint_; }
 
   // The same error, attributed to a file (kept if one is already set).
   Error with_source(std::string source) const;
+  // The same error with a hint.
+  Error with_hint(Hint hint) const;
 
  private:
   Errc category_;
   std::string message_, source_, field_;
+  Hint hint_ = Hint::none;
 };
 
 // Throws Error(category, message + ": " + the whole OpenSSL error queue), clearing it.

@@ -2,6 +2,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include "error_line.hpp"
 #include "support.hpp"
 
 using namespace test;
@@ -185,4 +186,24 @@ TEST_CASE("A bad key spec is Errc::key wherever it is written", "[error]") {
     CHECK(spec.source() == "cluster.json");
   }
   CHECK(catch_error([] { KeySpec::parse("rsa", 1024, "--key-algo/--key-size"); }).category() == Errc::key);
+}
+
+TEST_CASE("Error hints: the library names no flag, the CLI line adds it", "[error]") {
+  TempDir tmp;
+  write_files({{tmp / "a.pem", "old", 0644, false}}, false);
+  Error e = catch_error([&] { write_files({{tmp / "a.pem", "new", 0644, false}}, false); });
+  CHECK(e.category() == Errc::exists);
+  CHECK(e.hint() == Hint::replace);
+  CHECK(std::string(e.what()) == tmp / "a.pem" + ": already exists; not overwritten");
+  CHECK_THAT(e.what(), !Contains("--"));
+  CHECK(cli::error_line(e) == "etcd-pki: error: " + tmp / "a.pem" + ": already exists; not overwritten (use --force to replace it)");
+
+  // The hint survives with_source; an error without one is printed as it is.
+  Error moved = Error(Errc::exists, "exists but cannot be kept: its key is missing").with_hint(Hint::reissue).with_source("m1/server.pem");
+  CHECK(moved.hint() == Hint::reissue);
+  CHECK(cli::error_line(moved) == "etcd-pki: error: m1/server.pem: exists but cannot be kept: its key is missing; use --force to re-issue it");
+  CHECK(cli::error_line(Error(Errc::exists, "the existing CA expired", "ca/ca.pem").with_hint(Hint::new_ca)) ==
+        "etcd-pki: error: ca/ca.pem: the existing CA expired; use --force to make a new CA");
+  CHECK(Error(Errc::input, "bad").hint() == Hint::none);
+  CHECK(cli::error_line(Error(Errc::input, "bad", "x.json")) == "etcd-pki: error: x.json: bad");
 }
