@@ -19,22 +19,22 @@ namespace {
 std::string source_name(const std::string& path) { return path == "-" ? "stdin" : path; }
 
 // Warnings about the certificate only once it is written: a failed write is one error line.
-void report_written(const Bundle& bundle, const std::vector<OutputFile>& files) {
-  print_warnings(bundle.warnings);
+void report_written(const std::vector<std::string>& warnings, const std::vector<OutputFile>& files) {
+  print_warnings(warnings);
   std::string list;
   for (const auto& f : files) list += (list.empty() ? "" : ", ") + f.path;
   std::cerr << "etcd-pki: wrote " << list << "\n";
 }
 
-void deliver(const Bundle& bundle, const OutputArgs& out, const std::string& base) {
+void deliver(const CfsslOutput& pem, const std::vector<std::string>& warnings, const OutputArgs& out, const std::string& base) {
   if (out.json) {
-    print_warnings(bundle.warnings);
-    std::cout << to_cfssl_json(bundle) << std::flush;
+    print_warnings(warnings);
+    std::cout << to_cfssl_json(pem) << std::flush;
     return;
   }
-  auto files = bundle_files(bundle, out.out_dir, base);
+  auto files = bundle_files(pem, out.out_dir, base);
   write_files(files, out.force);
-  report_written(bundle, files);
+  report_written(warnings, files);
 }
 
 // Records an issued certificate in the CA's index (for revoke by serial). The certificate is
@@ -47,17 +47,19 @@ void record(const std::string& ca_path, const Certificate& cert) {
   }
 }
 
-// deliver(), recording the certificate in the CA's index in the same write (write_files_and_record).
-void deliver_recorded(const Bundle& bundle, const OutputArgs& out, const std::string& base, const std::string& ca_path) {
-  Certificate cert = bundle.certificate ? *bundle.certificate : Certificate::from_pem(*bundle.cert_pem);
+// deliver() of the bundle's `pem`, recording its certificate in the CA's index in the same write
+// (write_files_and_record).
+void deliver_recorded(const Bundle& bundle, const CfsslOutput& pem, const OutputArgs& out, const std::string& base,
+                      const std::string& ca_path) {
+  const Certificate& cert = *bundle.certificate;
   if (out.json) {
-    deliver(bundle, out, base);
+    deliver(pem, bundle.warnings, out, base);
     record(ca_path, cert);
     return;
   }
-  auto files = bundle_files(bundle, out.out_dir, base);
+  auto files = bundle_files(pem, out.out_dir, base);
   std::string not_recorded = write_files_and_record(files, out.force, ca_path, {cert});
-  report_written(bundle, files);
+  report_written(bundle.warnings, files);
   if (!not_recorded.empty()) print_warnings({"the certificate is not recorded in the CA index: " + not_recorded});
 }
 
@@ -98,19 +100,13 @@ std::string default_base_name(const std::string& input, const std::string& fallb
   return base;
 }
 
-namespace {
-// With a passphrase, the new CA key is written encrypted (PKCS#8, AES-256).
-Bundle encrypted_ca(Bundle ca, const Passphrase& passphrase) {
-  if (!passphrase.empty()) ca.key_pem = KeyPair::from_pem(*ca.key_pem).to_pem_encrypted(passphrase);
-  return ca;
-}
-}  // namespace
-
 int init_ca(const std::string& csr_json, const OutputArgs& out, const std::string& passphrase_file) {
   Passphrase passphrase = ca_passphrase(passphrase_file);
   Request req = csr_json.empty() ? Request::default_ca()
                                  : Request::from_json(read_text_file(csr_json, Errc::input), source_name(csr_json));
-  deliver(encrypted_ca(make_ca(req, {}, source_name(csr_json)), passphrase), out, out.name.empty() ? "ca" : out.name);
+  // With a passphrase, the new CA key is written encrypted (PKCS#8, AES-256).
+  Bundle ca = make_ca(req, {}, source_name(csr_json));
+  deliver(to_pem(ca, passphrase), ca.warnings, out, out.name.empty() ? "ca" : out.name);
   return 0;
 }
 
@@ -120,7 +116,7 @@ int issue(const SignArgs& a) {
   Request req = Request::from_json(read_text_file(a.input, Errc::input), source_name(a.input));
   Signer signer = load_signer(a.ca, a.ca_key, ca_passphrase(a.passphrase_file));
   Bundle b = issue(req, signer, profile, sign_options(a.hostname, a.crl), source_name(a.input));
-  deliver_recorded(b, a.out, a.out.name.empty() ? default_base_name(a.input, "cert") : a.out.name, a.ca);
+  deliver_recorded(b, to_pem(b), a.out, a.out.name.empty() ? default_base_name(a.input, "cert") : a.out.name, a.ca);
   return 0;
 }
 
@@ -130,8 +126,10 @@ int sign(const SignArgs& a) {
   std::string csr = read_text_file(a.input, Errc::csr);
   Signer signer = load_signer(a.ca, a.ca_key, ca_passphrase(a.passphrase_file));
   Bundle b = sign_csr(csr, signer, profile, sign_options(a.hostname, a.crl), source_name(a.input));
-  if (!a.out.json) b.csr_pem.reset();  // the CSR file is already there
-  deliver_recorded(b, a.out, a.out.name.empty() ? default_base_name(a.input, "cert") : a.out.name, a.ca);
+  CfsslOutput pem = to_pem(b);
+  // JSON echoes the CSR byte for byte, as cfssl sign; files leave it out (the CSR file is already there).
+  pem.csr = a.out.json ? std::optional<std::string>(csr) : std::nullopt;
+  deliver_recorded(b, pem, a.out, a.out.name.empty() ? default_base_name(a.input, "cert") : a.out.name, a.ca);
   return 0;
 }
 
@@ -287,7 +285,8 @@ int gencert(const std::vector<std::string>& args) {
   if (initca) {
     if (!ca_key.empty()) throw Error(Errc::usage, "-initca with -ca-key (re-using a CA key) is not supported");
     if (!hostname.empty()) print_warnings({"-hostname is ignored with -initca (as by cfssl)"});
-    deliver(encrypted_ca(make_ca(req, {}, source_name(input)), ca_passphrase(passphrase_file)), out, "");
+    Bundle made = make_ca(req, {}, source_name(input));
+    deliver(to_pem(made, ca_passphrase(passphrase_file)), made.warnings, out, "");
     return 0;
   }
   if (ca.empty()) throw Error(Errc::ca, "need a CA certificate (provide one with -ca)");
@@ -295,7 +294,8 @@ int gencert(const std::vector<std::string>& args) {
   if (!policy) policy = Policy::builtin();
   const Profile& prof = policy->profile(profile);
   Signer signer = load_signer(ca, ca_key, ca_passphrase(passphrase_file));
-  deliver(issue(req, signer, prof, sign_options(hostname, crl), source_name(input)), out, "");
+  Bundle b = issue(req, signer, prof, sign_options(hostname, crl), source_name(input));
+  deliver(to_pem(b), b.warnings, out, "");
   return 0;
 }
 
@@ -315,15 +315,15 @@ int cfssljson(const std::vector<std::string>& args) {
     return 0;
   }
   std::string base = pos.empty() ? "cert" : pos[0];  // a trailing "-" (cfssljson -bare ca -) is ignored
-  Bundle b = from_cfssl_json(read_text_file(input, Errc::input), bare, source_name(input));
+  CfsslOutput b = from_cfssl_json(read_text_file(input, Errc::input), bare, source_name(input));
   if (to_stdout) {
-    for (const auto* v : {&b.cert_pem, &b.key_pem, &b.csr_pem})
+    for (const auto* v : {&b.cert, &b.key, &b.csr})
       if (*v) std::cout << **v << "\n";
     return 0;
   }
   OutputArgs out;
   out.force = force;
-  deliver(b, out, base);
+  deliver(b, {}, out, base);
   return 0;
 }
 

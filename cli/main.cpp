@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "error_line.hpp"
 #include "etcd_pki/error.hpp"
 #include "etcd_pki/process.hpp"
 #include "etcd_pki/version.hpp"
@@ -37,38 +38,54 @@ void add_signing(CLI::App* cmd, SignArgs& a) {
   add_passphrase(cmd, a.passphrase_file);
 }
 
-}  // namespace
+// The CA of renew, revoke and crl: --dir, --ca, --ca-key and its passphrase.
+void add_ca(CLI::App* cmd, CaArgs& ca) {
+  cmd->add_option("-d,--dir", ca.dir, "A cluster output folder: its ca/ holds the CA");
+  cmd->add_option("--ca", ca.ca, "CA certificate (default: DIR/ca/ca.pem, else ./ca.pem)");
+  cmd->add_option("--ca-key", ca.ca_key, "CA private key (default: the -key.pem next to the CA certificate)");
+  add_passphrase(cmd, ca.passphrase_file);
+}
 
-int main(int argc, char** argv) {
-  CLI::App app{"etcd-pki: TLS certificates for etcd clusters, cfssl-compatible.\nManual: docs/cli.md", "etcd-pki"};
-  app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("etcd-pki ") + etcd_pki::version);
-  int rc = 0;
-
+// Every command's arguments: CLI11 fills them while parsing, before the command's callback runs.
+struct Args {
   OutputArgs ca_out;
-  std::string ca_csr;
+  std::string ca_csr, init_passphrase;
+  SignArgs issue, sign;
+  ClusterArgs cluster;
+  InspectArgs inspect;
+  VerifyArgs verify;
+  ExpiryArgs expiry;
+  RenewArgs renew;
+  RevokeArgs revoke;
+  CaArgs crl_ca;
+  std::string crl_next = "7d";
+  std::string defaults;
+  int rc = 0;
+};
+
+// init-ca, issue, sign.
+void add_pipeline_commands(CLI::App& app, Args& a) {
   auto* init = app.add_subcommand("init-ca", "Create a CA: ca.pem, ca-key.pem, ca.csr");
-  init->add_option("csr", ca_csr, "cfssl CSR JSON for the CA (default: CN etcd-ca, ECDSA P-256, 10 years)");
-  add_output(init, ca_out, "Base name of the files (default: ca)");
-  std::string init_passphrase;
-  add_passphrase(init, init_passphrase, "a passphrase to encrypt the CA key with (PKCS#8, AES-256)");
-  init->callback([&] { rc = init_ca(ca_csr, ca_out, init_passphrase); });
+  init->add_option("csr", a.ca_csr, "cfssl CSR JSON for the CA (default: CN etcd-ca, ECDSA P-256, 10 years)");
+  add_output(init, a.ca_out, "Base name of the files (default: ca)");
+  add_passphrase(init, a.init_passphrase, "a passphrase to encrypt the CA key with (PKCS#8, AES-256)");
+  init->callback([&a] { a.rc = init_ca(a.ca_csr, a.ca_out, a.init_passphrase); });
 
-  SignArgs issue_args;
   auto* iss = app.add_subcommand("issue", "Issue a key and certificate from a CSR JSON: NAME.pem, NAME-key.pem, NAME.csr");
-  iss->add_option("csr", issue_args.input, "cfssl CSR JSON (- for stdin)")->required();
-  add_signing(iss, issue_args);
-  add_output(iss, issue_args.out, "Base name of the files (default: the CSR file name without .json and -csr)");
-  iss->callback([&] { rc = issue(issue_args); });
+  iss->add_option("csr", a.issue.input, "cfssl CSR JSON (- for stdin)")->required();
+  add_signing(iss, a.issue);
+  add_output(iss, a.issue.out, "Base name of the files (default: the CSR file name without .json and -csr)");
+  iss->callback([&a] { a.rc = issue(a.issue); });
 
-  SignArgs sign_args;
   auto* sgn = app.add_subcommand("sign", "Sign an existing PKCS#10 CSR (its key stays where it is): NAME.pem");
-  sgn->add_option("csr", sign_args.input, "CSR in PEM (- for stdin)")->required();
-  add_signing(sgn, sign_args);
-  add_output(sgn, sign_args.out, "Base name of the certificate (default: the CSR file name without .csr)");
-  sgn->callback([&] { rc = sign(sign_args); });
+  sgn->add_option("csr", a.sign.input, "CSR in PEM (- for stdin)")->required();
+  add_signing(sgn, a.sign);
+  add_output(sgn, a.sign.out, "Base name of the certificate (default: the CSR file name without .csr)");
+  sgn->callback([&a] { a.rc = sign(a.sign); });
+}
 
-  ClusterArgs cl;
+void add_cluster_command(CLI::App& app, Args& a) {
+  ClusterArgs& cl = a.cluster;
   auto* clu = app.add_subcommand("cluster", "Whole-cluster PKI: CA, server + peer per member, clients, one folder per host");
   clu->add_option("spec", cl.spec_file, "Cluster spec JSON (docs/cluster.md); or use --initial-cluster");
   clu->add_option("--initial-cluster", cl.initial_cluster, "etcd's initial-cluster string: NAME=https://HOST:2380,...");
@@ -83,18 +100,20 @@ int main(int argc, char** argv) {
   clu->add_option("-j,--threads", cl.threads, "Key generation threads (default: all cores)");
   clu->add_flag("-f,--force", cl.force, "Re-issue everything (new CA, new keys), replacing existing files");
   add_passphrase(clu, cl.passphrase_file, "the CA key's passphrase: decrypts an existing CA key, encrypts a new one");
-  clu->callback([&] { rc = cluster(cl); });
+  clu->callback([&a] { a.rc = cluster(a.cluster); });
+}
 
-  // Day two.
-  InspectArgs ia;
+// Day two, reading: inspect, verify, expiry.
+void add_check_commands(CLI::App& app, Args& a) {
+  InspectArgs& ia = a.inspect;
   auto* ins = app.add_subcommand("inspect", "Describe certificates, CSRs, keys and CRLs: subject, SANs, usages, validity, fingerprints");
   ins->add_option("files", ia.files, "PEM or DER files")->required();
   ins->add_option("--ca", ia.ca, "Check signatures against this CA certificate");
   ins->add_option("--crl", ia.crl, "Say whether each certificate is revoked in this CRL");
   ins->add_flag("--json", ia.json, "JSON (cfssl certinfo fields for certificates, plus etcd-pki's)");
-  ins->callback([&] { rc = inspect(ia); });
+  ins->callback([&a] { a.rc = inspect(a.inspect); });
 
-  VerifyArgs va;
+  VerifyArgs& va = a.verify;
   auto* ver = app.add_subcommand("verify", "Check a member folder or a cluster output folder as etcd will use it; exit 0 clean, 1 warnings, 2 errors");
   ver->add_option("folder", va.path, "A member bundle folder or a whole cluster output folder")->required();
   ver->add_option("--ca", va.ca, "Trusted CA certificate (default: the folder's ca.pem, ca/ca.pem or etcd/ca.crt)");
@@ -102,17 +121,20 @@ int main(int argc, char** argv) {
   ver->add_option("-a,--address", va.addresses, "An IP or name the member's server and peer certificates must cover (repeatable, comma-separated)");
   ver->add_option("--warn-within", va.warn_within, "Warn about certificates expiring within this time")->capture_default_str();
   ver->add_flag("--json", va.json, "JSON report");
-  ver->callback([&] { rc = verify(va); });
+  ver->callback([&a] { a.rc = verify(a.verify); });
 
-  ExpiryArgs ea;
+  ExpiryArgs& ea = a.expiry;
   auto* exp = app.add_subcommand("expiry", "Certificates and CRLs sorted by expiry; exit 1 when any expires within --within");
   exp->add_option("paths", ea.paths, "Folders (searched recursively) and files")->required();
   exp->add_option("--within", ea.within, "The window for certificates")->capture_default_str();
   exp->add_option("--crl-within", ea.crl_within, "The window for a CRL's next update")->capture_default_str();
   exp->add_flag("--json", ea.json, "JSON report");
-  exp->callback([&] { rc = expiry(ea); });
+  exp->callback([&a] { a.rc = expiry(a.expiry); });
+}
 
-  RenewArgs ra;
+// Day two, with the CA: renew, revoke, crl.
+void add_ca_commands(CLI::App& app, Args& a) {
+  RenewArgs& ra = a.renew;
   auto* ren = app.add_subcommand("renew", "Re-issue certificates in place: same subject, SANs and usages; key and certificate swapped together");
   ren->add_option("paths", ra.paths, "Certificates, or folders (a cluster output folder renews every leaf)")->required();
   ren->add_option("--key", ra.key, "The certificate's key (default: NAME-key.pem or NAME.key next to it)");
@@ -120,50 +142,58 @@ int main(int argc, char** argv) {
   ren->add_option("--expiry", ra.expiry, "New validity (default: the certificate's own lifetime); capped at the CA's notAfter");
   ren->add_option("--within", ra.within, "Renew only certificates expiring within this time (e.g. 30d)");
   ren->add_option("-j,--threads", ra.threads, "Key generation threads (default: all cores)");
-  auto add_ca = [](CLI::App* cmd, CaArgs& ca) {
-    cmd->add_option("-d,--dir", ca.dir, "A cluster output folder: its ca/ holds the CA");
-    cmd->add_option("--ca", ca.ca, "CA certificate (default: DIR/ca/ca.pem, else ./ca.pem)");
-    cmd->add_option("--ca-key", ca.ca_key, "CA private key (default: the -key.pem next to the CA certificate)");
-    add_passphrase(cmd, ca.passphrase_file);
-  };
   add_ca(ren, ra.ca);
-  ren->callback([&] { rc = renew(ra); });
+  ren->callback([&a] { a.rc = renew(a.renew); });
 
-  RevokeArgs rv;
+  RevokeArgs& rv = a.revoke;
   auto* rev = app.add_subcommand("revoke", "Revoke a certificate (file or serial) in the CA's index and rewrite the CRL");
   rev->add_option("what", rv.what, "A certificate file, or a serial (hex as openssl prints it, 0xHEX, or dec:DECIMAL)")->required();
   rev->add_option("--reason", rv.reason, "RFC 5280 reason: keyCompromise, superseded, cessationOfOperation, ...")->capture_default_str();
   rev->add_option("--next-update", rv.next_update, "The CRL's nextUpdate, from now")->capture_default_str();
   add_ca(rev, rv.ca);
-  rev->callback([&] { rc = revoke(rv); });
+  rev->callback([&a] { a.rc = revoke(a.revoke); });
 
-  CaArgs crl_ca;
-  std::string crl_next = "7d";
   auto* crlc = app.add_subcommand("crl", "Write the CA's CRL from its index: ca.crl (DER) and ca-crl.pem");
-  crlc->add_option("--next-update", crl_next, "The CRL's nextUpdate, from now")->capture_default_str();
-  add_ca(crlc, crl_ca);
-  crlc->callback([&] { rc = crl(crl_ca, crl_next); });
+  crlc->add_option("--next-update", a.crl_next, "The CRL's nextUpdate, from now")->capture_default_str();
+  add_ca(crlc, a.crl_ca);
+  crlc->callback([&a] { a.rc = crl(a.crl_ca, a.crl_next); });
+}
 
-  std::string what;
+// print-defaults, version, and cfssl's own flags: gencert, json.
+void add_cfssl_commands(CLI::App& app, Args& a) {
   auto* pd = app.add_subcommand("print-defaults", "Print cfssl's default config or csr (byte for byte)");
-  pd->add_option("what", what, "config | csr | list")->required();
-  pd->callback([&] { rc = print_defaults(what); });
+  pd->add_option("what", a.defaults, "config | csr | list")->required();
+  pd->callback([&a] { a.rc = print_defaults(a.defaults); });
 
-  app.add_subcommand("version", "Print the version")->callback([&] { rc = cli::version(); });
+  app.add_subcommand("version", "Print the version")->callback([&a] { a.rc = cli::version(); });
 
   auto* gen = app.add_subcommand("gencert", "cfssl-style: gencert -initca CSR | gencert -ca= -ca-key= -config= -profile= CSR");
   gen->prefix_command();
   gen->set_help_flag();
-  gen->callback([&] { rc = gencert(gen->remaining()); });
+  gen->callback([&a, gen] { a.rc = gencert(gen->remaining()); });
   auto* js = app.add_subcommand("json", "cfssljson-style: json -bare NAME < cfssl JSON");
   js->prefix_command();
   js->set_help_flag();
-  js->callback([&] { rc = cfssljson(js->remaining()); });
+  js->callback([&a, js] { a.rc = cfssljson(js->remaining()); });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"etcd-pki: TLS certificates for etcd clusters, cfssl-compatible.\nManual: docs/cli.md", "etcd-pki"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("etcd-pki ") + etcd_pki::version);
+  Args args;
+  add_pipeline_commands(app, args);
+  add_cluster_command(app, args);
+  add_check_commands(app, args);
+  add_ca_commands(app, args);
+  add_cfssl_commands(app, args);
 
   try {
     init_command_line_process();
     app.parse(argc, argv);
-    return rc;
+    return args.rc;
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -175,7 +205,7 @@ int main(int argc, char** argv) {
     std::cerr << "etcd-pki: error: " << e.what() << " (see --help)\n";
     return static_cast<int>(Errc::usage);
   } catch (const Error& e) {
-    std::cerr << "etcd-pki: error: " << e.what() << "\n";
+    std::cerr << error_line(e) << "\n";
     return e.exit_code();
   } catch (const std::exception& e) {
     std::cerr << "etcd-pki: error: " << e.what() << "\n";

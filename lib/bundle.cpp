@@ -43,20 +43,30 @@ std::string go_json_string(const std::string& s) {
 }
 }  // namespace
 
-std::string to_cfssl_json(const Bundle& b) {
+CfsslOutput to_pem(const Bundle& b, const Passphrase& key_passphrase) {
+  CfsslOutput pem;
+  if (b.certificate) pem.cert = b.certificate->to_pem();
+  if (b.csr) pem.csr = b.csr->to_pem();
+  if (b.key) pem.key = key_passphrase.empty() ? b.key->to_pem() : b.key->to_pem_encrypted(key_passphrase);
+  return pem;
+}
+
+std::string to_cfssl_json(const Bundle& b) { return to_cfssl_json(to_pem(b)); }
+
+std::string to_cfssl_json(const CfsslOutput& b) {
   std::string out = "{";
   auto field = [&](const char* name, const std::optional<std::string>& v) {
     if (!v) return;
     if (out.size() > 1) out += ",";
     out += std::string("\"") + name + "\":" + go_json_string(*v);
   };
-  field("cert", b.cert_pem);
-  field("csr", b.csr_pem);
-  field("key", b.key_pem);
+  field("cert", b.cert);
+  field("csr", b.csr);
+  field("key", b.key);
   return out + "}\n";
 }
 
-Bundle from_cfssl_json(std::string_view text, bool bare, const std::string& source) {
+CfsslOutput from_cfssl_json(std::string_view text, bool bare, const std::string& source) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
     throw Error(Errc::input, "no input (did the command before the pipe fail?)", source);
   detail::Json j = detail::parse_json(text, source, Errc::input);
@@ -87,22 +97,26 @@ Bundle from_cfssl_json(std::string_view text, bool bare, const std::string& sour
     }
     return std::nullopt;
   };
-  Bundle b;
-  b.cert_pem = pick({"cert", "certificate"});
-  b.key_pem = pick({"key", "private_key"});
-  b.csr_pem = pick({"csr", "certificate_request"});
-  if (!b.cert_pem && !b.key_pem && !b.csr_pem)
+  CfsslOutput b;
+  b.cert = pick({"cert", "certificate"});
+  b.key = pick({"key", "private_key"});
+  b.csr = pick({"csr", "certificate_request"});
+  if (!b.cert && !b.key && !b.csr)
     throw Error(Errc::input, "no \"cert\", \"key\" or \"csr\" in the input", source);
   return b;
 }
 
-std::vector<OutputFile> bundle_files(const Bundle& b, const std::string& dir, const std::string& base) {
+std::vector<OutputFile> bundle_files(const CfsslOutput& b, const std::string& dir, const std::string& base) {
   std::string prefix = (dir.empty() || dir == ".") ? base : dir + "/" + base;
   std::vector<OutputFile> files;
-  if (b.cert_pem) files.push_back({prefix + ".pem", *b.cert_pem, 0644});
-  if (b.key_pem) files.push_back({prefix + "-key.pem", *b.key_pem, 0600});
-  if (b.csr_pem) files.push_back({prefix + ".csr", *b.csr_pem, 0644});
+  if (b.cert) files.push_back({prefix + ".pem", *b.cert, 0644});
+  if (b.key) files.push_back({prefix + "-key.pem", *b.key, 0600});
+  if (b.csr) files.push_back({prefix + ".csr", *b.csr, 0644});
   return files;
+}
+
+std::vector<OutputFile> bundle_files(const Bundle& b, const std::string& dir, const std::string& base) {
+  return bundle_files(to_pem(b), dir, base);
 }
 
 std::string key_path_for_cert(const std::string& cert_path) {

@@ -45,12 +45,13 @@ std::optional<Signer> load_ca(CaSource source, const ClusterSpec& spec, const Cl
     // A missing or wrong passphrase is not a reason to replace the CA.
     if (e.category() == Errc::key && exists(layout.ca_key()) && KeyPair::is_encrypted_pem(read_text_file(layout.ca_key())))
       throw;
-    throw Error(Errc::exists, std::string("the existing CA cannot be used (") + e.what() + "); use --force to make a new CA",
-                layout.ca_cert());
+    throw Error(Errc::exists, std::string("the existing CA cannot be used (") + e.what() + ")", layout.ca_cert())
+        .with_hint(Hint::new_ca);
   }
   if (signer->ca_certificate().not_after() <= now)
-    throw Error(Errc::exists, "the existing CA expired on " + format_rfc3339(signer->ca_certificate().not_after()) +
-                                  "; use --force to make a new CA", layout.ca_cert());
+    throw Error(Errc::exists, "the existing CA expired on " + format_rfc3339(signer->ca_certificate().not_after()),
+                layout.ca_cert())
+        .with_hint(Hint::new_ca);
   return signer;
 }
 
@@ -103,10 +104,10 @@ void make_all(const ClusterPlan& plan, const ClusterSpec& spec, const ClusterOpt
   if (plan.ca_request) {
     Bundle ca = make_ca(*plan.ca_request, keys[0], so, "ca");
     signer.emplace(*ca.certificate, keys[0]);
-    files.push_back({plan.layout.ca_cert(), *ca.cert_pem, 0644});
-    files.push_back({plan.layout.ca_key(), opt.ca_passphrase.empty() ? *ca.key_pem : keys[0].to_pem_encrypted(opt.ca_passphrase),
-                     0600});
-    files.push_back({plan.layout.ca_csr(), *ca.csr_pem, 0644});
+    CfsslOutput pem = to_pem(ca, opt.ca_passphrase);
+    files.push_back({plan.layout.ca_cert(), *pem.cert, 0644});
+    files.push_back({plan.layout.ca_key(), *pem.key, 0600});
+    files.push_back({plan.layout.ca_csr(), *pem.csr, 0644});
     result.issued.push_back("ca");
     for (auto& w : ca.warnings) result.warnings.push_back(w);
   }
@@ -193,8 +194,8 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   ClusterResult result;
   if (auto refused = plan.with(Action::refuse); !refused.empty()) {
     const CertPlan& c = *refused.front();
-    throw Error(Errc::exists, "exists but cannot be kept: " + c.reason + "; use --force to re-issue it",
-                existing.certs.at(c.label).cert_file ? c.cert_path : c.key_path);
+    throw Error(Errc::exists, "exists but cannot be kept: " + c.reason, existing.certs.at(c.label).cert_file ? c.cert_path : c.key_path)
+        .with_hint(Hint::reissue);
   }
   if (plan.ca == CaSource::existing) result.reused.push_back("ca");
   for (const CertPlan* c : plan.with(Action::keep)) result.reused.push_back(c->label);

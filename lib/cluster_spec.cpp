@@ -150,13 +150,13 @@ ClusterSpec ClusterSpec::from_json(std::string_view text, const std::string& sou
   }
   if (auto key = top.object("key", {"algo", "size"})) {
     int64_t size = key->integer("size").value_or(0);
-    if (size < 0 || size > 65536) throw key->error("size", "invalid key size");
+    if (size < 0 || size > 65536) throw Error(Errc::key, "invalid key size", source, key->field("size"));
     spec.key = KeySpec::parse(key->string("algo").value_or("ecdsa"), static_cast<int>(size), source, "key");
   }
   auto duration = [&](const char* f, Seconds def) {
     auto s = top.string(f);
     if (!s) return def;
-    Seconds d = parse_duration(*s, source, f);
+    Seconds d = parse_duration(*s, source, f, Errc::input);
     if (d.count() <= 0) throw top.error(f, "must be positive");
     return d;
   };

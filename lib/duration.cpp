@@ -9,9 +9,9 @@
 
 namespace etcd_pki {
 
-Seconds parse_duration(std::string_view text, std::string source, std::string field) {
+Seconds parse_duration(std::string_view text, std::string source, std::string field, Errc category) {
   auto fail = [&](const std::string& why) -> Error {
-    return Error(Errc::config, "invalid duration \"" + std::string(text) + "\": " + why, source, field);
+    return Error(category, "invalid duration \"" + std::string(text) + "\": " + why, source, field);
   };
   std::string_view s = text;
   if (s.empty()) throw fail("empty (write e.g. \"8760h\", \"365d\" or \"10y\")");

@@ -76,7 +76,13 @@ Error::Error(Errc category, std::string message, std::string source, std::string
 
 Error Error::with_source(std::string source) const {
   if (!source_.empty()) return *this;
-  return Error(category_, message_, std::move(source), field_);
+  return Error(category_, message_, std::move(source), field_).with_hint(hint_);
+}
+
+Error Error::with_hint(Hint hint) const {
+  Error e = *this;
+  e.hint_ = hint;
+  return e;
 }
 
 void throw_openssl(Errc category, std::string_view message, std::string source, std::string field) {

@@ -123,7 +123,7 @@ void write_files(const std::vector<OutputFile>& files, bool overwrite, mode_t di
     struct stat st;
     existed.push_back(::lstat(f.path.c_str(), &st) == 0);
     if (existed.back()) {
-      if (!overwrite && !f.replace) throw Error(Errc::exists, "already exists; not overwritten (use --force to replace it)", f.path);
+      if (!overwrite && !f.replace) throw Error(Errc::exists, "already exists; not overwritten", f.path).with_hint(Hint::replace);
       if (S_ISDIR(st.st_mode)) throw Error(Errc::io, "is a folder", f.path);
     }
   }

@@ -42,7 +42,7 @@ Bundle make_ca(const Request& request, const KeyPair& key, const SignOptions& op
   check_key_type(request, key, source);
   Csr csr = Csr::create(request, key);
   Issued issued = attributed(source, [&] { return Signer::self_sign(csr, key, ca_profile_for(request), options); });
-  Bundle b{issued.certificate.to_pem(), csr.to_pem(), key.to_pem(), {}, issued.certificate};
+  Bundle b{issued.certificate, csr, key, {}};
   append(b.warnings, request.warnings, source);
   append(b.warnings, issued.warnings, source);
   return b;
@@ -62,7 +62,7 @@ Bundle issue(const Request& request, const KeyPair& key, const Signer& signer, c
   if (options.hosts) req.hosts = *options.hosts;
   Csr csr = Csr::create(req, key);
   Issued issued = attributed(source, [&] { return signer.sign(csr, profile, options); });
-  Bundle b{issued.certificate.to_pem(), csr.to_pem(), key.to_pem(), {}, issued.certificate};
+  Bundle b{issued.certificate, csr, key, {}};
   append(b.warnings, request.warnings, source);
   append(b.warnings, issued.warnings, source);
   return b;
@@ -72,7 +72,7 @@ Bundle sign_csr(const std::string& csr_pem, const Signer& signer, const Profile&
                 const std::string& source) {
   Csr csr = Csr::from_pem(csr_pem, source);
   Issued issued = attributed(source, [&] { return signer.sign(csr, profile, options); });
-  Bundle b{issued.certificate.to_pem(), csr_pem, std::nullopt, {}, issued.certificate};
+  Bundle b{issued.certificate, csr, std::nullopt, {}};
   append(b.warnings, issued.warnings, source);
   return b;
 }

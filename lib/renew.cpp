@@ -55,6 +55,57 @@ struct Job {
   std::vector<std::string> warnings;
 };
 
+// Step 1 of renew: every target checked; those to renew become jobs, the others go to `result`
+// (revoked or not due). An index that cannot be read does not stop the renewal (as for issue, it
+// is only not recorded in, see record_renewed); revocations are then not checked, and `result`
+// says so.
+std::vector<Job> check_targets(const std::vector<RenewTarget>& targets, const Certificate& ca, const std::string& ca_cert_path,
+                               const RenewOptions& opt, TimePoint now, RenewResult& result) {
+  std::optional<CaIndex> index;
+  try {
+    index = CaIndex::load(CaIndex::path_for(ca_cert_path));
+  } catch (const Error& e) {
+    result.warnings.push_back(std::string("revocations are not checked: ") + e.what());
+  }
+  std::vector<Job> jobs;
+  for (const auto& t : targets) {
+    Certificate cert = Certificate::from_pem(read_text_file(t.cert_path, Errc::input), t.cert_path, Errc::input);
+    KeyPair key = KeyPair::from_pem(read_text_file(t.key_path, Errc::key), t.key_path);
+    if (!key.same_public_key(cert.public_key()))
+      throw Error(Errc::key, "the key does not match the certificate " + t.cert_path + "; not renewed", t.key_path);
+    if (cert.is_ca()) throw Error(Errc::usage, "is a CA certificate; renew re-issues leaves only", t.cert_path);
+    if (!cert.signed_by(ca)) {
+      throw Error(Errc::ca, "was not issued by " + ca.subject_string() + " (" + ca_cert_path + "); not renewed", t.cert_path);
+    }
+    const IndexEntry* e = index ? index->find(normalize_serial_hex(cert.serial_hex())) : nullptr;
+    if (e && e->status == 'R') {
+      result.warnings.push_back(t.cert_path + ": revoked on " + format_rfc3339(e->revoked_at.value_or(now)) +
+                                "; not renewed (issue a new certificate deliberately if it is still wanted)");
+      result.skipped.push_back(t.cert_path);
+      continue;
+    }
+    if (opt.within && cert.not_after() > now + *opt.within) {
+      result.skipped.push_back(t.cert_path);
+      continue;
+    }
+    jobs.push_back(Job{t, cert, key, {}, {}, cert, {}});
+  }
+  return jobs;
+}
+
+// Records the new certificates in the CA's index. The pairs are already swapped, so a failure is a
+// warning in `result`, as for issue (write_files_and_record), and the report of what was renewed
+// (with the backups) is still returned.
+void record_renewed(const std::string& ca_cert_path, const std::vector<Job>& jobs, RenewResult& result) {
+  std::vector<Certificate> issued;
+  for (auto& j : jobs) issued.push_back(j.new_cert);
+  try {
+    record_issued(ca_cert_path, issued);
+  } catch (const Error& e) {
+    result.warnings.push_back(std::string("the renewed certificates are not recorded in the CA index: ") + e.what());
+  }
+}
+
 }  // namespace
 
 RenewResult renew(const std::vector<RenewTarget>& targets, const Signer& signer, const std::string& ca_cert_path,
@@ -71,29 +122,7 @@ RenewResult renew(const std::vector<RenewTarget>& targets, const Signer& signer,
   for (auto& d : locked)
     if (d.empty()) d = ".";
   FolderLocks locks(locked);
-  CaIndex index = CaIndex::load(CaIndex::path_for(ca_cert_path));
-  std::vector<Job> jobs;
-  for (const auto& t : targets) {
-    Certificate cert = Certificate::from_pem(read_text_file(t.cert_path, Errc::input), t.cert_path, Errc::input);
-    KeyPair key = KeyPair::from_pem(read_text_file(t.key_path, Errc::key), t.key_path);
-    if (!key.same_public_key(cert.public_key()))
-      throw Error(Errc::key, "the key does not match the certificate " + t.cert_path + "; not renewed", t.key_path);
-    if (cert.is_ca()) throw Error(Errc::usage, "is a CA certificate; renew re-issues leaves only", t.cert_path);
-    if (!cert.signed_by(ca)) {
-      throw Error(Errc::ca, "was not issued by " + ca.subject_string() + " (" + ca_cert_path + "); not renewed", t.cert_path);
-    }
-    if (const IndexEntry* e = index.find(normalize_serial_hex(cert.serial_hex())); e && e->status == 'R') {
-      result.warnings.push_back(t.cert_path + ": revoked on " + format_rfc3339(e->revoked_at.value_or(now)) +
-                                "; not renewed (issue a new certificate deliberately if it is still wanted)");
-      result.skipped.push_back(t.cert_path);
-      continue;
-    }
-    if (opt.within && cert.not_after() > now + *opt.within) {
-      result.skipped.push_back(t.cert_path);
-      continue;
-    }
-    jobs.push_back(Job{t, cert, key, {}, {}, cert, {}});
-  }
+  std::vector<Job> jobs = check_targets(targets, ca, ca_cert_path, opt, now, result);
 
   // 2. New keys and certificates: same subject, SANs and usages.
   SignOptions so;
@@ -127,9 +156,7 @@ RenewResult renew(const std::vector<RenewTarget>& targets, const Signer& signer,
     result.renewed.push_back({j.target.cert_path, j.old_cert.serial_hex(), j.new_cert.serial_hex(), j.new_cert.not_after(), backup});
     dirs.insert(fs::path(j.target.cert_path).parent_path().string());
   }
-  std::vector<Certificate> issued;
-  for (auto& j : jobs) issued.push_back(j.new_cert);
-  record_issued(ca_cert_path, issued);
+  record_renewed(ca_cert_path, jobs, result);
   for (const auto& d : dirs) {
     std::string dir = d.empty() ? "." : d;
     detail::refresh_manifest(dir);  // also a member named "etcd": its own folder

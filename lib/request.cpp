@@ -121,8 +121,8 @@ Request Request::from_json(std::string_view text, const std::string& source) {
 
   if (auto ca = top.object("ca", {"expiry", "pathlen", "pathlenzero", "backdate"})) {
     CaOptions opt;
-    if (auto e = ca->string("expiry")) opt.expiry = parse_duration(*e, source, ca->field("expiry"));
-    if (auto b = ca->string("backdate")) opt.backdate = parse_duration(*b, source, ca->field("backdate"));
+    if (auto e = ca->string("expiry")) opt.expiry = parse_duration(*e, source, ca->field("expiry"), Errc::input);
+    if (auto b = ca->string("backdate")) opt.backdate = parse_duration(*b, source, ca->field("backdate"), Errc::input);
     if (opt.expiry && opt.expiry->count() <= 0) throw ca->error("expiry", "must be positive");
     if (opt.backdate && opt.backdate->count() < 0) throw ca->error("backdate", "must not be negative");
     int64_t pathlen = ca->integer("pathlen").value_or(0);

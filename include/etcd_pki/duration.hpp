@@ -6,14 +6,19 @@
 #include <string>
 #include <string_view>
 
+#include "etcd_pki/error.hpp"
+
 namespace etcd_pki {
 
 using Seconds = std::chrono::seconds;
 using TimePoint = std::chrono::sys_seconds;
 
-// Throws Error(Errc::config, ...) naming what is wrong; `source`/`field` go into the message.
+// Throws Error(category, ...) naming what is wrong; `source`/`field` go into the message. The
+// category is that of the input the duration is in (error.hpp): Errc::config for ca-config.json
+// and the command line, Errc::input for a CSR JSON or a cluster spec.
 // Precision below one second is rounded down: certificates carry whole seconds.
-Seconds parse_duration(std::string_view text, std::string source = {}, std::string field = {});
+Seconds parse_duration(std::string_view text, std::string source = {}, std::string field = {},
+                       Errc category = Errc::config);
 
 // RFC 3339 timestamps as in cfssl's not_before/not_after ("2030-01-01T00:00:00Z",
 // "2030-01-01T02:00:00+02:00"); fractions of a second are dropped. Errors are Errc::config.

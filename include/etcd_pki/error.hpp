@@ -8,11 +8,15 @@
 namespace etcd_pki {
 
 // Each category is a documented CLI exit code (docs/cli.md); 0 and 1 are not used here.
+// One rule per input kind: a bad value takes the category of the file it is in, whatever is wrong
+// with it (a duration that does not parse and one that is out of range alike): CSR JSON and
+// cluster spec -> input, ca-config.json -> config. The exception is the key spec (algorithm and
+// size), which is Errc::key wherever it is written (CSR JSON, cluster spec, the command line).
 enum class Errc : int {
   usage = 2,    // bad command line
-  input = 3,    // CSR JSON / cluster spec: malformed, unknown field, bad value
+  input = 3,    // CSR JSON / cluster spec: malformed, unknown field, bad value (durations included)
   config = 4,   // ca-config.json: malformed, unknown profile, bad duration or usage
-  key = 5,      // key spec (algorithm, size) or a private key that cannot be read
+  key = 5,      // key spec (algorithm, size: wherever written) or a private key that cannot be read
   ca = 6,       // CA certificate/key: not a CA, mismatch, unreadable, weak
   csr = 7,      // external CSR: not a CSR, bad signature
   policy = 8,   // a request the profile does not allow (CA CSR under a leaf profile ...)
@@ -22,6 +26,15 @@ enum class Errc : int {
 };
 
 const char* to_string(Errc c) noexcept;
+
+// What the caller may do about an error, for a front end to say in its own terms: the library's
+// messages name no command-line flag; the CLI appends its flag for the hint (cli/main.cpp).
+enum class Hint {
+  none,
+  replace,  // an existing output file may be replaced (CLI: " (use --force to replace it)")
+  new_ca,   // the existing CA may be replaced by a new one (CLI: "; use --force to make a new CA")
+  reissue,  // an existing certificate and key may be re-issued (CLI: "; use --force to re-issue it")
+};
 
 class Error : public std::runtime_error {
  public:
@@ -33,13 +46,17 @@ class Error : public std::runtime_error {
   const std::string& source() const noexcept { return source_; }
   const std::string& field() const noexcept { return field_; }
   const std::string& message() const noexcept { return message_; }
+  Hint hint() const noexcept { return hint_; }
 
   // The same error, attributed to a file (kept if one is already set).
   Error with_source(std::string source) const;
+  // The same error with a hint.
+  Error with_hint(Hint hint) const;
 
  private:
   Errc category_;
   std::string message_, source_, field_;
+  Hint hint_ = Hint::none;
 };
 
 // Throws Error(category, message + ": " + the whole OpenSSL error queue), clearing it.

@@ -31,7 +31,8 @@ Bundle issue(const Request& request, const Signer& signer, const Profile& profil
 Bundle issue(const Request& request, const KeyPair& key, const Signer& signer, const Profile& profile,
              const SignOptions& options = {}, const std::string& source = {});
 
-// Signs an existing CSR (its key stays where it is); csr_pem is echoed in the bundle as cfssl does.
+// Signs an existing CSR (its key stays where it is); the bundle holds the CSR as read (cfssl sign
+// echoes csr_pem byte for byte: the CLI passes on the text it read).
 Bundle sign_csr(const std::string& csr_pem, const Signer& signer, const Profile& profile,
                 const SignOptions& options = {}, const std::string& source = {});
 

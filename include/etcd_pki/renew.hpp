@@ -43,6 +43,9 @@ struct RenewResult {
 // Checks every target first (readable, key matches, issued by this CA: Errc::ca / Errc::key
 // naming the file), then makes every new key and certificate (in parallel), then swaps the pairs
 // one by one and records them in the CA's index. A member folder's MANIFEST is refreshed.
+// A CA index that cannot be read or written (malformed, a CA folder on read-only media) does not
+// stop the renewal: as for issue, the result says in a warning that the certificates are not
+// recorded (and, when it cannot be read, that revocations were not checked).
 RenewResult renew(const std::vector<RenewTarget>& targets, const Signer& signer, const std::string& ca_cert_path,
                   const RenewOptions& options = {});
 

@@ -43,8 +43,8 @@ struct Request {
   std::vector<std::string> warnings;
 
   // Parses cfssl CSR JSON. Keys match case-insensitively like cfssl; unlike cfssl an unknown key
-  // (top level or in names[]) is an error naming it. Errors are Errc::input (Errc::key for a bad
-  // key algorithm or size, Errc::config for durations), with `source` and the field in the message.
+  // (top level or in names[]) is an error naming it. Errors are Errc::input, durations included
+  // (Errc::key for a bad key algorithm or size), with `source` and the field in the message.
   static Request from_json(std::string_view text, const std::string& source = {});
 
   // The built-in etcd CA request used by init-ca without a CSR file:

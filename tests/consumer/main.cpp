@@ -7,12 +7,12 @@ int main() {
   using namespace etcd_pki;
   Request ca_req = Request::default_ca();
   Bundle ca = make_ca(ca_req);
-  Signer signer(Certificate::from_pem(*ca.cert_pem), KeyPair::from_pem(*ca.key_pem));
+  Signer signer(*ca.certificate, *ca.key);
   Request req;
   req.subject.common_name = "etcd-1";
   req.hosts = {"etcd-1", "127.0.0.1"};
   Bundle leaf = issue(req, signer, Policy::builtin().profile("server"));
-  Certificate cert = Certificate::from_pem(*leaf.cert_pem);
+  const Certificate& cert = *leaf.certificate;
   std::cout << cert.subject_string() << " " << cert.sans().to_string() << "\n";
   return cert.sans().ip.size() == 1 && cert.subject().common_name == "etcd-1" ? 0 : 1;
 }

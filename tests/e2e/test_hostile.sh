@@ -217,12 +217,12 @@ for d in -1h 0s 999999999h 1e400h; do
   esac
   refused "profile expiry $d" "$code" "$msg" "$E" issue --profile p --config exp.json "${SIGN[@]}" --out exp ok.json
   echo "{\"CN\":\"exp-ca\",\"ca\":{\"expiry\":\"$d\"}}" >ca-exp.json
-  # A bad value in the CSR JSON is an input error (3); a duration that does not parse is a
-  # duration error (4), as everywhere (include/etcd_pki/request.hpp).
+  # A bad value in the CSR JSON is an input error (3), a duration that does not parse too: one
+  # category per input kind, whatever is wrong (include/etcd_pki/error.hpp).
   case $d in
     -1h | 0s) code=3 msg="ca-exp.json: ca.expiry: must be positive" ;;
-    999999999h) code=4 msg="ca-exp.json: ca.expiry: invalid duration \"$d\": too long (more than 1000 years)" ;;
-    1e400h) code=4 msg="ca-exp.json: ca.expiry: invalid duration \"$d\": unknown unit \"e\"" ;;
+    999999999h) code=3 msg="ca-exp.json: ca.expiry: invalid duration \"$d\": too long (more than 1000 years)" ;;
+    1e400h) code=3 msg="ca-exp.json: ca.expiry: invalid duration \"$d\": unknown unit \"e\"" ;;
   esac
   refused "CSR ca.expiry $d" "$code" "$msg" "$E" init-ca --out exp ca-exp.json
 done

@@ -43,11 +43,11 @@ struct Umask {
   mode_t old;
 };
 
-Bundle sample() {
-  Bundle b;
-  b.cert_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-  b.csr_pem = "-----BEGIN CERTIFICATE REQUEST-----\nMIIC\n-----END CERTIFICATE REQUEST-----\n";
-  b.key_pem = "-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----\n";
+CfsslOutput sample() {
+  CfsslOutput b;
+  b.cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  b.csr = "-----BEGIN CERTIFICATE REQUEST-----\nMIIC\n-----END CERTIFICATE REQUEST-----\n";
+  b.key = "-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----\n";
   return b;
 }
 
@@ -73,14 +73,14 @@ TEST_CASE("to_cfssl_json: only the parts present", "[bundle]") {
       {false, false, false, "{}\n"},
   };
   for (const auto& c : cases) {
-    Bundle b;
-    if (c.cert) b.cert_pem = "C";
-    if (c.csr) b.csr_pem = "R";
-    if (c.key) b.key_pem = "K";
+    CfsslOutput b;
+    if (c.cert) b.cert = "C";
+    if (c.csr) b.csr = "R";
+    if (c.key) b.key = "K";
     CHECK(to_cfssl_json(b) == c.expect);
   }
-  Bundle empty_string;
-  empty_string.cert_pem = "";
+  CfsslOutput empty_string;
+  empty_string.cert = "";
   CHECK(to_cfssl_json(empty_string) == "{\"cert\":\"\"}\n");
 }
 
@@ -105,47 +105,47 @@ TEST_CASE("to_cfssl_json escapes strings as Go's encoding/json", "[bundle]") {
   };
   for (const auto& c : cases) {
     INFO(c.in);
-    Bundle b;
-    b.key_pem = c.in;
+    CfsslOutput b;
+    b.key = c.in;
     CHECK(to_cfssl_json(b) == "{\"key\":\"" + c.out + "\"}\n");
     // And it reads back.
-    CHECK(from_cfssl_json(to_cfssl_json(b), true).key_pem == c.in);
+    CHECK(from_cfssl_json(to_cfssl_json(b), true).key == c.in);
   }
 }
 
 TEST_CASE("to_cfssl_json output reads back with from_cfssl_json", "[bundle]") {
-  Bundle b = sample();
-  Bundle back = from_cfssl_json(to_cfssl_json(b), true);
-  CHECK(back.cert_pem == b.cert_pem);
-  CHECK(back.csr_pem == b.csr_pem);
-  CHECK(back.key_pem == b.key_pem);
+  CfsslOutput b = sample();
+  CfsslOutput back = from_cfssl_json(to_cfssl_json(b), true);
+  CHECK(back.cert == b.cert);
+  CHECK(back.csr == b.csr);
+  CHECK(back.key == b.key);
 }
 
 TEST_CASE("from_cfssl_json: bare maps, with cfssl's key aliases", "[bundle]") {
-  Bundle a = from_cfssl_json(R"({"cert":"C","csr":"R","key":"K"})", true);
-  CHECK(a.cert_pem == "C");
-  CHECK(a.csr_pem == "R");
-  CHECK(a.key_pem == "K");
+  CfsslOutput a = from_cfssl_json(R"({"cert":"C","csr":"R","key":"K"})", true);
+  CHECK(a.cert == "C");
+  CHECK(a.csr == "R");
+  CHECK(a.key == "K");
 
-  Bundle b = from_cfssl_json(R"({"certificate":"C2","certificate_request":"R2","private_key":"K2","sums":{}})", true);
-  CHECK(b.cert_pem == "C2");
-  CHECK(b.csr_pem == "R2");
-  CHECK(b.key_pem == "K2");
+  CfsslOutput b = from_cfssl_json(R"({"certificate":"C2","certificate_request":"R2","private_key":"K2","sums":{}})", true);
+  CHECK(b.cert == "C2");
+  CHECK(b.csr == "R2");
+  CHECK(b.key == "K2");
 
   // "cert" wins over "certificate"; empty strings and nulls mean absent.
-  Bundle c = from_cfssl_json(R"({"cert":"C","certificate":"X","key":"","csr":null})", true);
-  CHECK(c.cert_pem == "C");
-  CHECK_FALSE(c.key_pem.has_value());
-  CHECK_FALSE(c.csr_pem.has_value());
+  CfsslOutput c = from_cfssl_json(R"({"cert":"C","certificate":"X","key":"","csr":null})", true);
+  CHECK(c.cert == "C");
+  CHECK_FALSE(c.key.has_value());
+  CHECK_FALSE(c.csr.has_value());
 }
 
 TEST_CASE("from_cfssl_json: the API envelope", "[bundle]") {
-  Bundle b = from_cfssl_json(
+  CfsslOutput b = from_cfssl_json(
       R"({"success":true,"result":{"certificate":"C","private_key":"K","certificate_request":"R"},"errors":[],"messages":[]})",
       false);
-  CHECK(b.cert_pem == "C");
-  CHECK(b.key_pem == "K");
-  CHECK(b.csr_pem == "R");
+  CHECK(b.cert == "C");
+  CHECK(b.key == "K");
+  CHECK(b.csr == "R");
 
   struct Case {
     const char* json;
@@ -198,10 +198,10 @@ TEST_CASE("bundle_files: cfssljson's names and modes", "[bundle]") {
   REQUIRE(files.size() == 3);
   CHECK(files[0].path == "out/pki/etcd.pem");
   CHECK(files[0].mode == 0644);
-  CHECK(files[0].content == *sample().cert_pem);
+  CHECK(files[0].content == *sample().cert);
   CHECK(files[1].path == "out/pki/etcd-key.pem");
   CHECK(files[1].mode == 0600);
-  CHECK(files[1].content == *sample().key_pem);
+  CHECK(files[1].content == *sample().key);
   CHECK(files[2].path == "out/pki/etcd.csr");
   CHECK(files[2].mode == 0644);
   for (const auto& f : files) CHECK_FALSE(f.replace);
@@ -214,13 +214,47 @@ TEST_CASE("bundle_files: cfssljson's names and modes", "[bundle]") {
     CHECK(here[2].path == "ca.csr");
   }
 
-  Bundle signed_only;
-  signed_only.cert_pem = "C";
-  signed_only.csr_pem = "R";
+  CfsslOutput signed_only;
+  signed_only.cert = "C";
+  signed_only.csr = "R";
   auto two = bundle_files(signed_only, "d", "x");
   REQUIRE(two.size() == 2);
   CHECK(two[0].path == "d/x.pem");
   CHECK(two[1].path == "d/x.csr");
+}
+
+TEST_CASE("Bundle: objects, rendered as PEM only by to_pem, to_cfssl_json and bundle_files", "[bundle]") {
+  Bundle b;
+  b.certificate = shared_root().cert;
+  b.csr = leaf_csr("bundle");
+  b.key = shared_leaf_key();
+  CfsslOutput pem = to_pem(b);
+  CHECK(pem.cert == shared_root().cert.to_pem());
+  CHECK(pem.csr == b.csr->to_pem());
+  CHECK(pem.key == shared_leaf_key().to_pem());
+  CHECK(to_cfssl_json(b) == to_cfssl_json(pem));
+  std::vector<OutputFile> files = bundle_files(b, "d", "x"), same = bundle_files(pem, "d", "x");
+  REQUIRE(files.size() == 3);
+  for (size_t i = 0; i < files.size(); ++i) {
+    CHECK(files[i].path == same[i].path);
+    CHECK(files[i].content == same[i].content);
+    CHECK(files[i].mode == same[i].mode);
+  }
+
+  // With a passphrase, the key is written encrypted.
+  const Passphrase pass("bundle passphrase");
+  CfsslOutput enc = to_pem(b, pass);
+  CHECK(enc.cert == pem.cert);
+  CHECK(first_line(*enc.key) == "-----BEGIN ENCRYPTED PRIVATE KEY-----");
+  CHECK(KeyPair::from_pem(*enc.key, "key", pass).same_public_key(shared_leaf_key()));
+
+  // Only the parts present.
+  Bundle signed_only;
+  signed_only.certificate = shared_root().cert;
+  CfsslOutput cert_only = to_pem(signed_only);
+  CHECK(cert_only.cert.has_value());
+  CHECK_FALSE(cert_only.csr.has_value());
+  CHECK_FALSE(cert_only.key.has_value());
 }
 
 TEST_CASE("write_files: exact modes whatever the umask, and nothing else left behind", "[bundle]") {
@@ -232,9 +266,9 @@ TEST_CASE("write_files: exact modes whatever the umask, and nothing else left be
     CHECK(mode_of(tmp / "server.pem") == 0644);
     CHECK(mode_of(tmp / "server-key.pem") == 0600);
     CHECK(mode_of(tmp / "server.csr") == 0644);
-    CHECK(read_text_file(tmp / "server.pem") == *sample().cert_pem);
-    CHECK(read_text_file(tmp / "server-key.pem") == *sample().key_pem);
-    CHECK(read_text_file(tmp / "server.csr") == *sample().csr_pem);
+    CHECK(read_text_file(tmp / "server.pem") == *sample().cert);
+    CHECK(read_text_file(tmp / "server-key.pem") == *sample().key);
+    CHECK(read_text_file(tmp / "server.csr") == *sample().csr);
     CHECK(listing(tmp.path()) == std::set<std::string>{"server.pem", "server-key.pem", "server.csr"});
   }
 }
@@ -279,8 +313,8 @@ TEST_CASE("write_files: overwrite replaces files, with the new modes", "[bundle]
   write_plain(tmp / "etcd.pem", "old cert", 0600);
   write_plain(tmp / "etcd-key.pem", "old key, too open", 0666);
   write_files(bundle_files(sample(), tmp.path(), "etcd"), true);
-  CHECK(read_text_file(tmp / "etcd.pem") == *sample().cert_pem);
-  CHECK(read_text_file(tmp / "etcd-key.pem") == *sample().key_pem);
+  CHECK(read_text_file(tmp / "etcd.pem") == *sample().cert);
+  CHECK(read_text_file(tmp / "etcd-key.pem") == *sample().key);
   CHECK(mode_of(tmp / "etcd.pem") == 0644);
   CHECK(mode_of(tmp / "etcd-key.pem") == 0600);
   CHECK(listing(tmp.path()) == std::set<std::string>{"etcd.pem", "etcd-key.pem", "etcd.csr"});
@@ -310,7 +344,7 @@ TEST_CASE("write_files: creates missing folders with dir_mode", "[bundle]") {
   TempDir tmp;
   Umask um(022);
   write_files(bundle_files(sample(), tmp / "a/b/c", "etcd"), false, 0700);
-  CHECK(read_text_file(tmp / "a/b/c/etcd.pem") == *sample().cert_pem);
+  CHECK(read_text_file(tmp / "a/b/c/etcd.pem") == *sample().cert);
   CHECK(mode_of(tmp / "a") == 0700);
   CHECK(mode_of(tmp / "a/b") == 0700);
   CHECK(mode_of(tmp / "a/b/c") == 0700);

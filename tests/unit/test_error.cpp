@@ -2,6 +2,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include "error_line.hpp"
 #include "support.hpp"
 
 using namespace test;
@@ -125,4 +126,84 @@ TEST_CASE("Error::what cuts a message quoting a huge value", "[error]") {
   CHECK_THAT(what, StartsWith("big.json: unknown field \"kkkk"));
   CHECK_THAT(what, EndsWith("more bytes cut)"));
   CHECK(e.message().size() == 100016);
+}
+
+// ---------------------------------------------------------------------------------------------
+// One rule per input kind (error.hpp)
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("A bad duration takes the category of the file it is in, whatever is wrong with it", "[error]") {
+  const char* bad[] = {"abc", "10x", "999999999h", "1e400h", "", "0h", "-1h"};
+  for (const char* d : bad) {
+    INFO(d);
+    const std::string q = std::string("\"") + d + "\"";
+    // CSR JSON: input.
+    Error csr = catch_error([&] { Request::from_json(R"({"CN":"ca","ca":{"expiry":)" + q + "}}", "ca-csr.json"); });
+    CHECK(csr.category() == Errc::input);
+    CHECK(csr.field() == "ca.expiry");
+    if (std::string(d) != "0h") {  // a zero backdate is allowed
+      Error backdate = catch_error([&] { Request::from_json(R"({"CN":"ca","ca":{"backdate":)" + q + "}}", "ca-csr.json"); });
+      CHECK(backdate.category() == Errc::input);
+    }
+    // Cluster spec: input.
+    for (const char* field : {"expiry", "ca_expiry"}) {
+      Error spec = catch_error([&] {
+        ClusterSpec::from_json(R"({"members":[{"name":"a","ips":["10.0.0.1"]}],")" + std::string(field) + "\":" + q + "}",
+                               "cluster.json");
+      });
+      CHECK(spec.category() == Errc::input);
+      CHECK(spec.source() == "cluster.json");
+    }
+    // ca-config.json: config.
+    Error config = catch_error(
+        [&] { Policy::from_json(R"({"signing":{"default":{"expiry":)" + q + R"(,"usages":["server auth"]}}})", "ca-config.json"); });
+    CHECK(config.category() == Errc::config);
+    CHECK(config.source() == "ca-config.json");
+  }
+}
+
+TEST_CASE("A bad key spec is Errc::key wherever it is written", "[error]") {
+  struct Case {
+    const char* key;  // the "key" object
+  };
+  const Case cases[] = {
+      {R"({"algo":"rsa","size":1024})"},       // too weak (KeySpec::parse)
+      {R"({"algo":"rsa","size":16384})"},      // too large (KeySpec::parse)
+      {R"({"algo":"rsa","size":4294967297})"}, // out of range before KeySpec::parse
+      {R"({"algo":"ecdsa","size":-1})"},
+      {R"({"algo":"ecdsa","size":224})"},      // invalid curve
+      {R"({"algo":"dsa"})"},                   // invalid algorithm
+  };
+  for (const auto& c : cases) {
+    INFO(c.key);
+    Error csr = catch_error([&] { Request::from_json(std::string(R"({"CN":"x","key":)") + c.key + "}", "x.json"); });
+    CHECK(csr.category() == Errc::key);
+    CHECK(csr.source() == "x.json");
+    Error spec = catch_error([&] {
+      ClusterSpec::from_json(std::string(R"({"members":[{"name":"a","ips":["10.0.0.1"]}],"key":)") + c.key + "}", "cluster.json");
+    });
+    CHECK(spec.category() == Errc::key);
+    CHECK(spec.source() == "cluster.json");
+  }
+  CHECK(catch_error([] { KeySpec::parse("rsa", 1024, "--key-algo/--key-size"); }).category() == Errc::key);
+}
+
+TEST_CASE("Error hints: the library names no flag, the CLI line adds it", "[error]") {
+  TempDir tmp;
+  write_files({{tmp / "a.pem", "old", 0644, false}}, false);
+  Error e = catch_error([&] { write_files({{tmp / "a.pem", "new", 0644, false}}, false); });
+  CHECK(e.category() == Errc::exists);
+  CHECK(e.hint() == Hint::replace);
+  CHECK(std::string(e.what()) == tmp / "a.pem" + ": already exists; not overwritten");
+  CHECK_THAT(e.what(), !Contains("--"));
+  CHECK(cli::error_line(e) == "etcd-pki: error: " + tmp / "a.pem" + ": already exists; not overwritten (use --force to replace it)");
+
+  // The hint survives with_source; an error without one is printed as it is.
+  Error moved = Error(Errc::exists, "exists but cannot be kept: its key is missing").with_hint(Hint::reissue).with_source("m1/server.pem");
+  CHECK(moved.hint() == Hint::reissue);
+  CHECK(cli::error_line(moved) == "etcd-pki: error: m1/server.pem: exists but cannot be kept: its key is missing; use --force to re-issue it");
+  CHECK(cli::error_line(Error(Errc::exists, "the existing CA expired", "ca/ca.pem").with_hint(Hint::new_ca)) ==
+        "etcd-pki: error: ca/ca.pem: the existing CA expired; use --force to make a new CA");
+  CHECK(Error(Errc::input, "bad").hint() == Hint::none);
+  CHECK(cli::error_line(Error(Errc::input, "bad", "x.json")) == "etcd-pki: error: x.json: bad");
 }

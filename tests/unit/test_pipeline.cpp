@@ -11,11 +11,13 @@ struct Loaded {
   Csr csr;
 };
 
+// The bundle as it is written out (PEM), read back.
 Loaded parts(const Bundle& b) {
-  REQUIRE(b.cert_pem.has_value());
-  REQUIRE(b.key_pem.has_value());
-  REQUIRE(b.csr_pem.has_value());
-  return {Certificate::from_pem(*b.cert_pem), KeyPair::from_pem(*b.key_pem), Csr::from_pem(*b.csr_pem)};
+  CfsslOutput pem = to_pem(b);
+  REQUIRE(pem.cert.has_value());
+  REQUIRE(pem.key.has_value());
+  REQUIRE(pem.csr.has_value());
+  return {Certificate::from_pem(*pem.cert), KeyPair::from_pem(*pem.key), Csr::from_pem(*pem.csr)};
 }
 
 bool has_warning(const std::vector<std::string>& warnings, const std::string& needle) {
@@ -32,7 +34,7 @@ const Bundle& test_ca() {
 
 Signer test_signer() {
   const Bundle& b = test_ca();
-  return Signer(Certificate::from_pem(*b.cert_pem), KeyPair::from_pem(*b.key_pem));
+  return Signer(*b.certificate, *b.key);
 }
 
 const Policy& builtin() {
@@ -46,8 +48,8 @@ TEST_CASE("make_ca: the built-in etcd CA", "[pipeline]") {
   const Bundle& b = test_ca();
   CHECK(b.warnings.empty());
   Loaded ca = parts(b);
-  CHECK(first_line(*b.key_pem) == "-----BEGIN EC PRIVATE KEY-----");
-  CHECK(first_line(*b.csr_pem) == "-----BEGIN CERTIFICATE REQUEST-----");
+  CHECK(first_line(*to_pem(b).key) == "-----BEGIN EC PRIVATE KEY-----");
+  CHECK(first_line(*to_pem(b).csr) == "-----BEGIN CERTIFICATE REQUEST-----");
   CHECK(ca.key.spec() == KeySpec{KeyAlgo::ecdsa, 256});
   CHECK(ca.cert.public_key().same_public_key(ca.key));
   CHECK(ca.csr.public_key().same_public_key(ca.key));
@@ -170,14 +172,16 @@ TEST_CASE("make_ca and issue with a key made beforehand use that key, and refuse
   CHECK(e2.source() == "ca.json");
 }
 
-TEST_CASE("sign_csr: signs an external CSR and echoes it", "[pipeline]") {
+TEST_CASE("sign_csr: signs an external CSR and keeps it", "[pipeline]") {
   KeyPair key = KeyPair::generate({KeyAlgo::ecdsa, 384});
-  std::string csr_pem = "# made elsewhere\n" + leaf_csr("ext", {"ext.example"}, key).to_pem() + "\n";
+  Csr made = leaf_csr("ext", {"ext.example"}, key);
+  std::string csr_pem = "# made elsewhere\n" + made.to_pem() + "\n";
   Bundle b = sign_csr(csr_pem, test_signer(), builtin().profile("client"), at_time(fixed_now()), "ext.csr");
-  REQUIRE(b.cert_pem.has_value());
-  CHECK(b.csr_pem == csr_pem);  // byte for byte, as cfssl sign
-  CHECK_FALSE(b.key_pem.has_value());
-  Certificate c = Certificate::from_pem(*b.cert_pem);
+  REQUIRE(b.certificate.has_value());
+  REQUIRE(b.csr.has_value());
+  CHECK(b.csr->to_pem() == made.to_pem());  // the CSR read (the CLI echoes its text byte for byte, as cfssl sign)
+  CHECK_FALSE(b.key.has_value());
+  Certificate c = Certificate::from_pem(*to_pem(b).cert);
   CHECK(c.public_key().same_public_key(key));
   CHECK(c.ext_key_usage() == std::vector<std::string>{eku::client_auth});
   CHECK(to_cfssl_json(b).find("\"key\"") == std::string::npos);
@@ -203,7 +207,7 @@ TEST_CASE("load_signer: reads ca.pem and ca-key.pem and checks them", "[pipeline
   Signer s = load_signer(tmp / "ca.pem", tmp / "ca-key.pem");
   CHECK(s.ca_certificate().subject_string() == "CN=etcd-ca");
   Bundle leaf = issue(Request::from_json(R"({"CN":"c"})"), s, builtin().profile("client"), at_time(fixed_now()));
-  CHECK(verify_chain(Certificate::from_pem(*leaf.cert_pem), s.ca_certificate(), fixed_now() + std::chrono::hours(1),
+  CHECK(verify_chain(*leaf.certificate, s.ca_certificate(), fixed_now() + std::chrono::hours(1),
                      X509_PURPOSE_SSL_CLIENT)
             .ok == 1);
 
@@ -217,7 +221,7 @@ TEST_CASE("load_signer: reads ca.pem and ca-key.pem and checks them", "[pipeline
   }
   SECTION("a key of another CA") {
     Bundle other = make_ca(Request::default_ca(), at_time(fixed_now()));
-    write_files({{tmp / "other-key.pem", *other.key_pem, 0600, false}}, false);
+    write_files({{tmp / "other-key.pem", other.key->to_pem(), 0600, false}}, false);
     Error e = catch_error([&] { load_signer(tmp / "ca.pem", tmp / "other-key.pem"); });
     CHECK(e.category() == Errc::ca);
     CHECK(e.source() == tmp / "other-key.pem");
@@ -257,7 +261,7 @@ TEST_CASE("load_signer: reads ca.pem and ca-key.pem and checks them", "[pipeline
     CHECK_NOTHROW(load_signer(tmp / "ca.pem", tmp / "ca-key.pem", pass));
   }
   SECTION("two certificates in ca.pem") {
-    write_files({{tmp / "two.pem", *test_ca().cert_pem + *leaf.cert_pem, 0644, false}}, false);
+    write_files({{tmp / "two.pem", test_ca().certificate->to_pem() + leaf.certificate->to_pem(), 0644, false}}, false);
     Error e = catch_error([&] { load_signer(tmp / "two.pem", tmp / "ca-key.pem"); });
     CHECK(e.category() == Errc::ca);
     CHECK_THAT(e.message(), Contains("holds 2 certificates"));
@@ -270,7 +274,7 @@ TEST_CASE("pipeline: the seed-etcd-single guide from its fixtures", "[pipeline][
   Bundle ca = make_ca(ca_req, at_time(fixed_now()), "ca-csr.json");
   Loaded root = parts(ca);
   CHECK(root.key.spec() == KeySpec{KeyAlgo::rsa, 2048});
-  CHECK(first_line(*ca.key_pem) == "-----BEGIN RSA PRIVATE KEY-----");
+  CHECK(first_line(*to_pem(ca).key) == "-----BEGIN RSA PRIVATE KEY-----");
   CHECK(root.cert.subject_string() == "C=CN, ST=BeiJing, L=BeiJing, O=Etcd, OU=System, CN=Etcd");
   CHECK(root.cert.not_after() - root.cert.not_before() == Seconds(43800LL * 3600));  // no ca block: 5 years
 

@@ -3,6 +3,7 @@
 // to check the pair switches at one instant, the way etcd re-reads its files on every handshake.
 #include <openssl/evp.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -369,6 +370,42 @@ TEST_CASE("renew: a revoked certificate is not renewed", "[renew]") {
   const IndexEntry* e = index.find(normalize_serial_hex(victim.serial_hex()));
   REQUIRE(e != nullptr);
   CHECK(e->status == 'R');
+}
+
+TEST_CASE("renew: an index that cannot be read or written does not stop it; the result says so", "[renew]") {
+  SECTION("a malformed index: renewed, not recorded, revocations not checked") {
+    Pki pki;
+    auto targets = find_renew_targets(pki.out);
+    const std::string index_path = CaIndex::path_for(pki.ca_path());
+    spit(index_path, "garbage\n");
+    RenewResult r = renew(targets, pki.signer(), pki.ca_path(), renew_at(kNow + kDay));
+    CHECK(r.renewed.size() == targets.size());
+    for (const auto& rc : r.renewed) {
+      CHECK(cert_at(rc.cert_path).serial_hex() == rc.new_serial);
+      CHECK(fs::exists(rc.backup));
+    }
+    REQUIRE(r.warnings.size() == 2);
+    CHECK_THAT(r.warnings[0], StartsWith("revocations are not checked: " + index_path));
+    CHECK_THAT(r.warnings[1], StartsWith("the renewed certificates are not recorded in the CA index: " + index_path));
+    CHECK(slurp(index_path) == "garbage\n");
+  }
+  SECTION("a CA folder that cannot be written: renewed, not recorded") {
+    if (::geteuid() == 0) {
+      WARN("running as root: a read-only folder is still writable; skipped");
+      return;
+    }
+    Pki pki;
+    auto targets = find_renew_targets(pki.out);
+    const std::string ca_dir = fs::path(pki.ca_path()).parent_path().string();
+    const std::string index_before = slurp(CaIndex::path_for(pki.ca_path()));
+    fs::permissions(ca_dir, fs::perms::owner_read | fs::perms::owner_exec);
+    RenewResult r = renew(targets, pki.signer(), pki.ca_path(), renew_at(kNow + kDay));
+    fs::permissions(ca_dir, fs::perms::owner_all);
+    CHECK(r.renewed.size() == targets.size());
+    REQUIRE(r.warnings.size() == 1);
+    CHECK_THAT(r.warnings[0], StartsWith("the renewed certificates are not recorded in the CA index: "));
+    CHECK(slurp(CaIndex::path_for(pki.ca_path())) == index_before);
+  }
 }
 
 TEST_CASE("renew: refusals come before any change", "[renew]") {

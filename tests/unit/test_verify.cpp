@@ -205,8 +205,8 @@ TEST_CASE("verify: a cluster signed by an existing CA (no ca/ folder) checks eve
   req.subject.common_name = "external-ca";
   Bundle ca = make_ca(req, at_time(kNow - Seconds(3600)));
   fs::create_directories(tmp / "ext");
-  spit(tmp / "ext/ca.pem", *ca.cert_pem);
-  spit(tmp / "ext/ca-key.pem", *ca.key_pem);
+  spit(tmp / "ext/ca.pem", ca.certificate->to_pem());
+  spit(tmp / "ext/ca-key.pem", ca.key->to_pem());
   ClusterSpec spec = ClusterSpec::from_initial_cluster(
       "etcd-1=https://10.20.13.10:2380,etcd-2=https://10.20.13.11:2380,etcd-3=https://10.20.13.12:2380");
   spec.clients = {{"root", "root"}, {"backup", "backup"}};

@@ -1,0 +1,24 @@
+#pragma once
+// The CLI's one error line. The library's messages name no flag; an error's hint (error.hpp) says
+// what the user may do, and this adds the flag that does it.
+#include <string>
+
+#include "etcd_pki/error.hpp"
+
+namespace etcd_pki::cli {
+
+// " (use --force to replace it)" and the like; "" for Hint::none.
+inline const char* flag_hint(Hint hint) {
+  switch (hint) {
+    case Hint::none: return "";
+    case Hint::replace: return " (use --force to replace it)";
+    case Hint::new_ca: return "; use --force to make a new CA";
+    case Hint::reissue: return "; use --force to re-issue it";
+  }
+  return "";
+}
+
+// "etcd-pki: error: SOURCE: FIELD: MESSAGE" and the flag for its hint, without the line ending.
+inline std::string error_line(const Error& e) { return std::string("etcd-pki: error: ") + e.what() + flag_hint(e.hint()); }
+
+}  // namespace etcd_pki::cli
