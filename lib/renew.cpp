@@ -56,17 +56,11 @@ struct Job {
 };
 
 // Step 1 of renew: every target checked; those to renew become jobs, the others go to `result`
-// (revoked or not due). An index that cannot be read does not stop the renewal (as for issue, it
-// is only not recorded in, see record_renewed); revocations are then not checked, and `result`
-// says so.
+// (revoked or not due). A CA index that cannot be read stops the renewal before anything changed:
+// without it, a revoked certificate would be renewed.
 std::vector<Job> check_targets(const std::vector<RenewTarget>& targets, const Certificate& ca, const std::string& ca_cert_path,
                                const RenewOptions& opt, TimePoint now, RenewResult& result) {
-  std::optional<CaIndex> index;
-  try {
-    index = CaIndex::load(CaIndex::path_for(ca_cert_path));
-  } catch (const Error& e) {
-    result.warnings.push_back(std::string("revocations are not checked: ") + e.what());
-  }
+  std::optional<CaIndex> index = CaIndex::load(CaIndex::path_for(ca_cert_path));
   std::vector<Job> jobs;
   for (const auto& t : targets) {
     Certificate cert = Certificate::from_pem(read_text_file(t.cert_path, Errc::input), t.cert_path, Errc::input);

@@ -372,21 +372,21 @@ TEST_CASE("renew: a revoked certificate is not renewed", "[renew]") {
   CHECK(e->status == 'R');
 }
 
-TEST_CASE("renew: an index that cannot be read or written does not stop it; the result says so", "[renew]") {
-  SECTION("a malformed index: renewed, not recorded, revocations not checked") {
+TEST_CASE("renew: a malformed index stops it before anything changes; one that cannot be written is a warning", "[renew]") {
+  SECTION("a malformed index: nothing renewed (a revoked certificate would be)") {
     Pki pki;
     auto targets = find_renew_targets(pki.out);
     const std::string index_path = CaIndex::path_for(pki.ca_path());
     spit(index_path, "garbage\n");
-    RenewResult r = renew(targets, pki.signer(), pki.ca_path(), renew_at(kNow + kDay));
-    CHECK(r.renewed.size() == targets.size());
-    for (const auto& rc : r.renewed) {
-      CHECK(cert_at(rc.cert_path).serial_hex() == rc.new_serial);
-      CHECK(fs::exists(rc.backup));
+    std::map<std::string, std::string> before;
+    for (const auto& t : targets) before[t.cert_path] = slurp(t.cert_path);
+    try {
+      renew(targets, pki.signer(), pki.ca_path(), renew_at(kNow + kDay));
+      FAIL("renewed with a malformed index");
+    } catch (const Error& e) {
+      CHECK(e.source() == index_path);
     }
-    REQUIRE(r.warnings.size() == 2);
-    CHECK_THAT(r.warnings[0], StartsWith("revocations are not checked: " + index_path));
-    CHECK_THAT(r.warnings[1], StartsWith("the renewed certificates are not recorded in the CA index: " + index_path));
+    for (const auto& t : targets) CHECK(slurp(t.cert_path) == before.at(t.cert_path));
     CHECK(slurp(index_path) == "garbage\n");
   }
   SECTION("a CA folder that cannot be written: renewed, not recorded") {
