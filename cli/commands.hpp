@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "etcd_pki/cluster.hpp"
 #include "etcd_pki/key.hpp"
 
 namespace etcd_pki::cli {
@@ -17,7 +18,8 @@ struct OutputArgs {
 
 struct SignArgs {
   std::string input;  // CSR JSON (issue) or CSR PEM (sign); "-" for stdin
-  std::string profile, config, ca = "ca.pem", ca_key = "ca-key.pem", hostname, crl;
+  std::string profile, config, hostname, crl;
+  std::string ca = default_ca_files({}).cert, ca_key = default_ca_files({}).key;  // init-ca's, in this folder
   std::string passphrase_file;  // of an encrypted CA key
   OutputArgs out;
 };

@@ -14,6 +14,9 @@ inline const char* flag_hint(Hint hint) {
     case Hint::replace: return " (use --force to replace it)";
     case Hint::new_ca: return "; use --force to make a new CA";
     case Hint::reissue: return "; use --force to re-issue it";
+    case Hint::passphrase: return " (--passphrase-file FILE or ETCD_PKI_CA_PASSPHRASE)";
+    case Hint::trust: return "; give --ca";
+    case Hint::repair: return "; interrupted: run etcd-pki repair on the folder";
   }
   return "";
 }

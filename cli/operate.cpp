@@ -31,6 +31,21 @@ CaFiles ca_files(const CaArgs& a, const std::string& fallback_dir = {}) {
 
 Signer signer_for(const CaFiles& f) { return load_signer(f.cert, f.key, ca_passphrase(f.passphrase_file)); }
 
+// Runs f. The library names the revocation values by their fields ("reason", "next update"); a
+// command line gave them as flags, and its errors name the flags.
+template <class F>
+auto naming_flags(F f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    static const std::pair<const char*, const char*> kFlags[] = {{"reason", "--reason"}, {"next update", "--next-update"}};
+    if (e.source().empty())
+      for (auto [field, flag] : kFlags)
+        if (e.field() == field) throw Error(e.category(), e.message(), "", flag).with_hint(e.hint());
+    throw;
+  }
+}
+
 Seconds duration_arg(const std::string& text, const char* flag) {
   Seconds d = parse_duration(text, flag);
   if (d.count() < 0) throw Error(Errc::usage, "must not be negative", flag);
@@ -106,7 +121,9 @@ int renew(const RenewArgs& a) {
   return 0;
 }
 
-int revoke(const RevokeArgs& a) {
+namespace {
+
+int revoke_serial(const RevokeArgs& a) {
   CaFiles ca = ca_files(a.ca);
   Signer signer = signer_for(ca);
   RevocationReason reason = parse_revocation_reason(a.reason);
@@ -153,7 +170,7 @@ int revoke(const RevokeArgs& a) {
   return 0;
 }
 
-int crl(const CaArgs& a, const std::string& next_update) {
+int write_ca_crl(const CaArgs& a, const std::string& next_update) {
   CaFiles ca = ca_files(a);
   Signer signer = signer_for(ca);
   CrlOptions copt;
@@ -163,6 +180,16 @@ int crl(const CaArgs& a, const std::string& next_update) {
   std::cerr << "etcd-pki: CRL with " << c.revoked().size() << " revoked certificate(s), next update "
             << format_rfc3339(*c.next_update()) << ": " << paths.der << ", " << paths.pem << "\n";
   return 0;
+}
+
+}  // namespace
+
+int revoke(const RevokeArgs& a) {
+  return naming_flags([&] { return revoke_serial(a); });
+}
+
+int crl(const CaArgs& a, const std::string& next_update) {
+  return naming_flags([&] { return write_ca_crl(a, next_update); });
 }
 
 }  // namespace etcd_pki::cli

@@ -1,5 +1,7 @@
 #include "etcd_pki/bundle.hpp"
 
+#include "layout.hpp"
+
 #include <cstdio>
 #include <filesystem>
 
@@ -110,7 +112,7 @@ std::vector<OutputFile> bundle_files(const CfsslOutput& b, const std::string& di
   std::string prefix = (dir.empty() || dir == ".") ? base : dir + "/" + base;
   std::vector<OutputFile> files;
   if (b.cert) files.push_back({prefix + ".pem", *b.cert, 0644});
-  if (b.key) files.push_back({prefix + "-key.pem", *b.key, 0600});
+  if (b.key) files.push_back({detail::key_path_for_cert(prefix + ".pem"), *b.key, 0600});
   if (b.csr) files.push_back({prefix + ".csr", *b.csr, 0644});
   return files;
 }
@@ -119,10 +121,6 @@ std::vector<OutputFile> bundle_files(const Bundle& b, const std::string& dir, co
   return bundle_files(to_pem(b), dir, base);
 }
 
-std::string key_path_for_cert(const std::string& cert_path) {
-  std::filesystem::path p(cert_path);
-  if (p.extension() == ".crt") return (p.parent_path() / (p.stem().string() + ".key")).string();
-  return (p.parent_path() / (p.stem().string() + "-key.pem")).string();
-}
+std::string key_path_for_cert(const std::string& cert_path) { return detail::key_path_for_cert(cert_path); }
 
 }  // namespace etcd_pki

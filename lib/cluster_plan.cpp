@@ -56,7 +56,7 @@ void decide(CertPlan& c, const ExistingCert* e, bool force, TimePoint now) {
     c.reason = "missing";
   } else if (force) {
     c.action = Action::reissue;
-    c.reason = "--force";
+    c.reason = "forced: everything is re-issued";
   } else {
     c.reason = stale_reason(c, *e, now, profile_ekus(c.role));
     c.action = c.reason.empty() ? Action::keep : Action::refuse;

@@ -6,7 +6,7 @@
 
 #include <unistd.h>
 
-#include "etcd_pki/bundle.hpp"
+#include "etcd_pki/files.hpp"
 #include "internal.hpp"
 #include "ossl.hpp"
 #include "x509_util.hpp"
@@ -97,7 +97,7 @@ RevocationReason parse_revocation_reason(std::string_view text) {
     if (squash(r.name) == want) return r.reason;
   std::string names;
   for (const auto& r : kReasons) names += (names.empty() ? "" : ", ") + std::string(r.name);
-  throw Error(Errc::usage, "unknown revocation reason \"" + std::string(text) + "\" (use one of: " + names + ")", "", "--reason");
+  throw Error(Errc::usage, "unknown revocation reason \"" + std::string(text) + "\" (use one of: " + names + ")", "", "reason");
 }
 
 const char* to_string(RevocationReason r) {
@@ -259,7 +259,7 @@ bool CaIndex::revoke(const std::string& serial_hex, TimePoint when, RevocationRe
   std::string serial = normalize_serial_hex(serial_hex);
   if (reason == RevocationReason::privilege_withdrawn || reason == RevocationReason::aa_compromise)
     throw Error(Errc::usage, std::string("revocation reason ") + to_string(reason) +
-                                 " cannot be kept in OpenSSL's index format; use another reason", "", "--reason");
+                                 " cannot be kept in OpenSSL's index format; use another reason", "", "reason");
   auto it = std::find_if(entries_.begin(), entries_.end(), [&](auto& e) { return e.serial == serial; });
   if (it == entries_.end()) {
     IndexEntry e;
@@ -354,7 +354,7 @@ std::string write_files_and_record(const std::vector<OutputFile>& files, bool ov
 
 Crl Crl::make(const Signer& signer, const CaIndex& index, const CrlOptions& options) {
   ossl::ClearErrors clear;
-  if (options.next_update.count() <= 0) throw Error(Errc::usage, "the next update must be in the future", "", "--next-update");
+  if (options.next_update.count() <= 0) throw Error(Errc::usage, "the next update must be in the future", "", "next update");
   TimePoint now = now_or(options.now);
   const Certificate& ca = signer.ca_certificate();
   if (auto kuse = ca.key_usage(); kuse && !(*kuse & ku::crl_sign))

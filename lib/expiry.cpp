@@ -6,7 +6,7 @@
 #include <string_view>
 #include <nlohmann/json.hpp>
 
-#include "etcd_pki/bundle.hpp"
+#include "etcd_pki/files.hpp"
 #include "etcd_pki/crl.hpp"
 #include "etcd_pki/profile.hpp"
 #include "parallel.hpp"

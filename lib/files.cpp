@@ -15,7 +15,7 @@
 #include <set>
 #include <tuple>
 
-#include "etcd_pki/bundle.hpp"
+#include "etcd_pki/files.hpp"
 #include "layout.hpp"
 
 namespace etcd_pki {

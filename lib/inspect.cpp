@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "etcd_pki/bundle.hpp"
+#include "etcd_pki/files.hpp"
 #include "etcd_pki/csr.hpp"
 #include "etcd_pki/profile.hpp"
 #include "ossl.hpp"

@@ -10,7 +10,7 @@
 #include <span>
 #include <string_view>
 
-#include "etcd_pki/bundle.hpp"
+#include "etcd_pki/files.hpp"
 
 #include "fast/private_key.hpp"
 #include "fast/rsa_keygen.hpp"
@@ -126,8 +126,7 @@ bool encrypted_block(const ossl::PemBlock& block) {
 // An "ENCRYPTED PRIVATE KEY" block (PKCS#8 EncryptedPrivateKeyInfo), decrypted.
 ossl::PKey decrypt_pkcs8(const ossl::PemBlock& block, const std::string& source, const Passphrase& passphrase) {
   if (passphrase.empty())
-    throw Error(Errc::key, "the private key is encrypted and no passphrase was given (--passphrase-file FILE or ETCD_PKI_CA_PASSPHRASE)",
-                source);
+    throw Error(Errc::key, "the private key is encrypted and no passphrase was given", source).with_hint(Hint::passphrase);
   const unsigned char* p = block.der;
   ossl::X509Sig sig(d2i_X509_SIG(nullptr, &p, block.len));
   if (!sig) throw_openssl(Errc::key, "cannot parse the ENCRYPTED PRIVATE KEY", source);

@@ -4,7 +4,7 @@
 #include <filesystem>
 
 #include "etcd_config.hpp"
-#include "etcd_pki/bundle.hpp"
+#include "etcd_pki/files.hpp"
 #include "x509_util.hpp"
 
 namespace etcd_pki::detail {

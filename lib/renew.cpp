@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <set>
 
-#include "etcd_pki/bundle.hpp"
+#include "etcd_pki/files.hpp"
 #include "etcd_pki/crl.hpp"
 #include "etcd_pki/csr.hpp"
 #include "member_files.hpp"

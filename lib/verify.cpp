@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "etcd_pki/bundle.hpp"
+#include "etcd_pki/files.hpp"
 #include "etcd_pki/certificate.hpp"
 #include "etcd_pki/cluster.hpp"
 #include "etcd_pki/crl.hpp"
@@ -293,7 +293,7 @@ std::string trust_file(const std::string& path, const VerifyOptions& opt, const 
   if (!folder.cluster_ca.empty()) return folder.cluster_ca;
   for (const auto& [dir, file] : folder.member_cas)
     if (!file.empty()) return file;
-  throw Error(Errc::usage, "no CA certificate found in the folder (" + detail::trust_file_names() + "); give --ca", path);
+  throw Error(Errc::usage, "no CA certificate found in the folder (" + detail::trust_file_names() + ")", path).with_hint(Hint::trust);
 }
 
 // Each member must trust that same CA (etcd reads it at start; a different one rejects its peers).

@@ -34,6 +34,9 @@ enum class Hint {
   replace,  // an existing output file may be replaced (CLI: " (use --force to replace it)")
   new_ca,   // the existing CA may be replaced by a new one (CLI: "; use --force to make a new CA")
   reissue,  // an existing certificate and key may be re-issued (CLI: "; use --force to re-issue it")
+  passphrase,  // an encrypted key needs its passphrase (CLI: its flag and variable)
+  trust,       // no trusted CA was found; one may be named (CLI: "; give --ca")
+  repair,      // a change to the folder was interrupted and can be completed (CLI: "etcd-pki repair")
 };
 
 class Error : public std::runtime_error {

@@ -8,6 +8,7 @@
 #include "etcd_pki/duration.hpp"
 #include "etcd_pki/error.hpp"
 #include "etcd_pki/expiry.hpp"
+#include "etcd_pki/files.hpp"
 #include "etcd_pki/hosts.hpp"
 #include "etcd_pki/inspect.hpp"
 #include "etcd_pki/key.hpp"

@@ -147,7 +147,7 @@ TEST_CASE("plan_cluster: what exists is kept, refused or re-issued, with the rea
       ClusterPlan forced = plan_cluster(spec, options(true), s);
       CHECK(forced.ca == CaSource::make);
       CHECK(forced.with(Action::reissue).size() == 6);
-      CHECK(find(forced, "etcd-2/server").reason == "--force");
+      CHECK(find(forced, "etcd-2/server").reason == "forced: everything is re-issued");
     }
   }
 }

@@ -957,7 +957,7 @@ TEST_CASE("Crl::make: refuses a zero or negative next update and a CA without cr
     opt.next_update = Seconds(s);
     Error e = catch_error([&] { Crl::make(shared_root().signer(), index, opt); });
     CHECK(e.category() == Errc::usage);
-    CHECK(e.field() == "--next-update");
+    CHECK(e.field() == "next update");  // the library names the field; the CLI the flag
   }
 
   // A self-signed CA whose key usage has cert sign but no crl sign: a valid Signer, no CRLs.

@@ -206,4 +206,10 @@ TEST_CASE("Error hints: the library names no flag, the CLI line adds it", "[erro
         "etcd-pki: error: ca/ca.pem: the existing CA expired; use --force to make a new CA");
   CHECK(Error(Errc::input, "bad").hint() == Hint::none);
   CHECK(cli::error_line(Error(Errc::input, "bad", "x.json")) == "etcd-pki: error: x.json: bad");
+  CHECK(cli::error_line(Error(Errc::key, "the private key is encrypted and no passphrase was given", "ca-key.pem")
+                            .with_hint(Hint::passphrase)) ==
+        "etcd-pki: error: ca-key.pem: the private key is encrypted and no passphrase was given (--passphrase-file FILE or "
+        "ETCD_PKI_CA_PASSPHRASE)");
+  CHECK(cli::error_line(Error(Errc::usage, "no CA certificate found in the folder (ca.pem)", "p").with_hint(Hint::trust)) ==
+        "etcd-pki: error: p: no CA certificate found in the folder (ca.pem); give --ca");
 }
