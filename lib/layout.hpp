@@ -46,6 +46,8 @@ inline constexpr std::string_view etcdctl_env_file = "etcdctl.env";
 inline constexpr std::string_view manifest_file = "MANIFEST";
 // The hidden folder of a certificate's folder where renew keeps each pair's generations.
 inline constexpr std::string_view generations_dir = ".etcd-pki";
+// The journal of a change of several files (transaction.hpp), in the folder the change is rooted at.
+inline constexpr std::string_view journal_file = ".etcd-pki-journal";
 
 struct ClusterLayout {
   Layout kind{};  // Layout::cfssl
