@@ -262,14 +262,10 @@ int gencert(const std::vector<std::string>& args) {
   f.add_string("remote", &remote, "not supported (remote signing)");
   f.add_string("label", &label, "not supported (multiroot signing)");
   auto pos = f.parse(args);
-  if (f.help()) {
-    std::cout << "Usage: etcd-pki gencert -initca CSRJSON\n"
-                 "       etcd-pki gencert -ca cert -ca-key key [-config config] [-profile profile] "
-                 "[-hostname hostname] CSRJSON\n"
-                 "Prints cfssl's JSON {\"cert\",\"csr\",\"key\"}; pipe it into `etcd-pki json -bare NAME`.\n\n"
-              << f.usage();
+  if (f.print_help("Usage: etcd-pki gencert -initca CSRJSON\n"
+                   "       etcd-pki gencert -ca cert -ca-key key [-config config] [-profile profile] [-hostname hostname] CSRJSON\n"
+                   "Prints cfssl's JSON {\"cert\",\"csr\",\"key\"}; pipe it into `etcd-pki json -bare NAME`.\n\n"))
     return 0;
-  }
   if (!remote.empty()) throw Error(Errc::usage, "-remote is not supported: etcd-pki signs locally");
   if (!label.empty()) throw Error(Errc::usage, "-label is not supported");
   if (pos.size() != 1)
@@ -308,12 +304,9 @@ int cfssljson(const std::vector<std::string>& args) {
   f.add_bool("stdout", &to_stdout, "output the response instead of saving to a file");
   f.add_bool("force", &force, "replace existing files (etcd-pki never overwrites without it)");
   auto pos = f.parse(args);
-  if (f.help()) {
-    std::cout << "Usage: etcd-pki json [-bare] [-f FILE] [-stdout] [-force] [NAME]\n"
-                 "Writes NAME.pem, NAME-key.pem and NAME.csr from cfssl JSON, like cfssljson.\n\n"
-              << f.usage();
+  if (f.print_help("Usage: etcd-pki json [-bare] [-f FILE] [-stdout] [-force] [NAME]\n"
+                   "Writes NAME.pem, NAME-key.pem and NAME.csr from cfssl JSON, like cfssljson.\n\n"))
     return 0;
-  }
   std::string base = pos.empty() ? "cert" : pos[0];  // a trailing "-" (cfssljson -bare ca -) is ignored
   CfsslOutput b = from_cfssl_json(read_text_file(input, Errc::input), bare, source_name(input));
   if (to_stdout) {

@@ -1,5 +1,7 @@
 #include "goflags.hpp"
 
+#include <iostream>
+
 #include "etcd_pki/error.hpp"
 
 namespace etcd_pki::cli {
@@ -57,6 +59,12 @@ std::string GoFlags::usage() const {
   std::string out = "Flags:\n";
   for (const auto& [name, f] : flags_) out += "  -" + name + (f.str ? " string" : "") + "\n    \t" + f.help + "\n";
   return out;
+}
+
+bool GoFlags::print_help(std::string_view intro) const {
+  if (!help_) return false;
+  std::cout << intro << usage();
+  return true;
 }
 
 }  // namespace etcd_pki::cli

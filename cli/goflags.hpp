@@ -3,6 +3,7 @@
 // "--x=v", booleans as "-b" or "-b=true"; parsing stops at the first positional argument.
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace etcd_pki::cli {
@@ -17,6 +18,8 @@ class GoFlags {
   // Throws Error(Errc::usage) on an unknown flag or a missing value; returns the positionals.
   std::vector<std::string> parse(const std::vector<std::string>& args) const;
   std::string usage() const;
+  // When -h or -help was given: prints `intro` and usage() to stdout and returns true.
+  bool print_help(std::string_view intro) const;
 
  private:
   struct Flag {

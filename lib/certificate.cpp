@@ -169,10 +169,7 @@ bool Certificate::signed_by(const Certificate& issuer) const {
 }
 
 std::string Certificate::sha256_fingerprint() const {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  ossl::check(X509_digest(x509_.get(), EVP_sha256(), md, &n), "X509_digest");
-  return detail::to_hex(md, n);
+  return detail::sha256_fingerprint_of<X509_digest>(x509_.get(), "X509_digest");
 }
 
 }  // namespace etcd_pki

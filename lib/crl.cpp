@@ -472,10 +472,7 @@ bool Crl::signed_by(const Certificate& ca) const {
 }
 
 std::string Crl::sha256_fingerprint() const {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  ossl::check(X509_CRL_digest(crl_.get(), EVP_sha256(), md, &n), "X509_CRL_digest");
-  return detail::to_hex(md, n);
+  return detail::sha256_fingerprint_of<X509_CRL_digest>(crl_.get(), "X509_CRL_digest");
 }
 
 CrlPaths CrlPaths::for_ca(const std::string& ca_cert_path) {

@@ -40,6 +40,16 @@ ossl::Ext make_ext(int nid, bool critical, void* value);
 
 std::string to_hex(const unsigned char* p, size_t n, char sep = ':');
 
+// The SHA-256 fingerprint of an OpenSSL object through its digest function (X509_digest,
+// X509_CRL_digest), as colon-separated hex.
+template <auto Digest, class T>
+std::string sha256_fingerprint_of(const T* object, const char* what) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  ossl::check(Digest(object, EVP_sha256(), md, &n), what);
+  return to_hex(md, n);
+}
+
 // An ASN.1 time as a TimePoint; an invalid one is an error of `category`.
 TimePoint to_time_point(const ASN1_TIME* t, Errc category = Errc::crypto);
 // An ASN.1 integer as upper-case hex (OpenSSL's BN_bn2hex: whole bytes, "0" for zero).
