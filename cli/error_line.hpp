@@ -16,12 +16,17 @@ inline const char* flag_hint(Hint hint) {
     case Hint::reissue: return "; use --force to re-issue it";
     case Hint::passphrase: return " (--passphrase-file FILE or ETCD_PKI_CA_PASSPHRASE)";
     case Hint::trust: return "; give --ca";
-    case Hint::repair: return "; interrupted: run etcd-pki repair on the folder";
+    case Hint::repair: return "; interrupted: run `etcd-pki repair` on the folder";
   }
   return "";
 }
 
 // "etcd-pki: error: SOURCE: FIELD: MESSAGE" and the flag for its hint, without the line ending.
-inline std::string error_line(const Error& e) { return std::string("etcd-pki: error: ") + e.what() + flag_hint(e.hint()); }
+// An interrupted change names its folder (the error's source): "; interrupted: run `etcd-pki repair DIR`".
+inline std::string error_line(const Error& e) {
+  if (e.hint() == Hint::repair)
+    return std::string("etcd-pki: error: ") + e.what() + "; interrupted: run `etcd-pki repair " + e.source() + "`";
+  return std::string("etcd-pki: error: ") + e.what() + flag_hint(e.hint());
+}
 
 }  // namespace etcd_pki::cli

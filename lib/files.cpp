@@ -16,11 +16,11 @@
 #include <tuple>
 
 #include "etcd_pki/files.hpp"
+#include "fileio.hpp"
 #include "layout.hpp"
+#include "transaction.hpp"
 
-namespace etcd_pki {
-
-namespace {
+namespace etcd_pki::detail {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
@@ -93,6 +93,60 @@ void write_all(int fd, const std::string& content, const std::string& path) {
   }
 }
 
+// Creates `path` (which must not exist) with `mode` (and, as root, `owner`'s owner), writes
+// `content` and, with `sync`, fsyncs it; removed again on failure.
+void write_new_file(const std::string& path, const std::string& content, mode_t mode, bool sync, const struct stat* owner,
+                    const std::string& for_path) {
+  const std::string& shown = for_path.empty() ? path : for_path;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) throw Error(Errc::io, (for_path.empty() ? "cannot create: " : "cannot create a file here: ") + errno_text(errno), shown);
+  try {
+    if (::fchmod(fd, mode) != 0) throw Error(Errc::io, "cannot set the mode: " + errno_text(errno), shown);
+    if (owner && ::geteuid() == 0) (void)::fchown(fd, owner->st_uid, owner->st_gid);
+    write_all(fd, content, shown);
+    if (sync && ::fsync(fd) != 0) throw Error(Errc::io, "cannot sync: " + errno_text(errno), shown);
+  } catch (...) {
+    ::close(fd);
+    ::unlink(path.c_str());
+    throw;
+  }
+  if (::close(fd) != 0) {
+    int err = errno;
+    ::unlink(path.c_str());
+    throw Error(Errc::io, "cannot write: " + errno_text(err), shown);
+  }
+}
+
+std::string journal_dir_for(const std::vector<OutputFile>& files) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path common;
+  for (const auto& f : files) {
+    fs::path dir = fs::absolute(parent_dir(f.path), ec).lexically_normal();
+    if (common.empty()) {
+      common = dir;
+      continue;
+    }
+    fs::path shared;
+    for (auto a = common.begin(), b = dir.begin(); a != common.end() && b != dir.end() && *a == *b; ++a, ++b) shared /= *a;
+    common = shared;
+  }
+  std::string out = common.string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  // Never a journal at the root of the file system: then the first file's folder (its journal is
+  // found by the command that wrote it, which names the same files).
+  if (out.empty() || out == "/") return parent_dir(files.front().path);
+  return out;
+}
+
+}  // namespace etcd_pki::detail
+
+namespace etcd_pki {
+
+using namespace detail;
+
+namespace {
+
 // Removes the temp files it holds unless released.
 // Removes the temp files and (emptied) new folders it holds unless cleared: a failed call leaves
 // the tree as it was.
@@ -107,72 +161,64 @@ struct Undo {
 
 }  // namespace
 
-void write_files(const std::vector<OutputFile>& files, bool overwrite, mode_t dir_mode) {
+namespace {
+
+// The checks before anything is written: an existing path needs `overwrite` or the file's
+// `replace`, and must not be a folder.
+void check_existing(const std::vector<OutputFile>& files, bool overwrite) {
+  for (const auto& f : files) {
+    struct stat st;
+    if (::lstat(f.path.c_str(), &st) != 0) continue;
+    if (!overwrite && !f.replace) throw Error(Errc::exists, "already exists; not overwritten", f.path).with_hint(Hint::replace);
+    if (S_ISDIR(st.st_mode)) throw Error(Errc::io, "is a folder", f.path);
+  }
+}
+
+// One file: a temp file, fsynced, renamed into place (without `may_replace`, only where nothing
+// is), the folder fsynced. One rename: nothing to journal.
+void write_one(const OutputFile& f, bool may_replace, Undo& undo) {
+  std::string tmp = temp_name(f.path);
+  write_new_file(tmp, f.content, f.mode, true, nullptr, f.path);
+  undo.temps.push_back(tmp);
+  int rc = may_replace ? ::rename(tmp.c_str(), f.path.c_str())
+                       : ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, f.path.c_str(), RENAME_NOREPLACE);
+  if (rc != 0) {
+    int err = errno;
+    if (err == EEXIST) throw Error(Errc::exists, "appeared while writing; not overwritten", f.path);
+    throw Error(Errc::io, "cannot move into place: " + errno_text(err), f.path);
+  }
+  undo.temps.clear();
+  fsync_dir(parent_dir(f.path));
+}
+
+}  // namespace
+
+// Several files are one Transaction (transaction.hpp): staged next to their destinations, made
+// durable with one syncfs per file system (one device flush instead of one per file), committed
+// by the journal's rename, then renamed into place and synced again.
+void write_files(const std::vector<OutputFile>& files, bool overwrite, mode_t dir_mode, const std::string& journal_dir) {
+  if (files.empty()) return;
   std::set<std::string> seen;
   for (const auto& f : files)
     if (!seen.insert(f.path).second) throw Error(Errc::usage, "the same output path is given twice", f.path);
+  const std::string journal = files.size() == 1 ? std::string() : journal_dir.empty() ? journal_dir_for(files) : journal_dir;
+  if (!journal.empty()) recover(journal);  // an interrupted change first: it may touch these files
   std::set<std::string> dirs;
   for (const auto& f : files) dirs.insert(parent_dir(f.path));
+  if (!journal.empty()) dirs.insert(journal);
   Undo undo;
   for (const auto& d : dirs) make_dirs(d, dir_mode, undo.dirs);
   // From the existence checks to the last rename, no other etcd-pki writes these folders.
   FolderLocks locks({dirs.begin(), dirs.end()});
-
-  std::vector<bool> existed;
-  for (const auto& f : files) {
-    struct stat st;
-    existed.push_back(::lstat(f.path.c_str(), &st) == 0);
-    if (existed.back()) {
-      if (!overwrite && !f.replace) throw Error(Errc::exists, "already exists; not overwritten", f.path).with_hint(Hint::replace);
-      if (S_ISDIR(st.st_mode)) throw Error(Errc::io, "is a folder", f.path);
-    }
-  }
-
-  // Durability: one or two files are fsynced one by one. A batch (cert, key and CSR; a cluster; a
-  // renewal) is written completely, then made durable with one syncfs per file system, which
-  // costs one device flush instead of one per file; the renames come only after that, so a crash
-  // never leaves a renamed file without its content. Then the renames are synced the same way.
-  const bool batch = files.size() >= kBatchFiles;
-  for (const auto& f : files) {
-    std::string tmp = temp_name(f.path);
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, f.mode);
-    if (fd < 0) throw Error(Errc::io, "cannot create a file here: " + errno_text(errno), f.path);
-    undo.temps.push_back(tmp);
-    try {
-      if (::fchmod(fd, f.mode) != 0) throw Error(Errc::io, "cannot set the mode: " + errno_text(errno), f.path);
-      write_all(fd, f.content, f.path);
-      if (!batch && ::fsync(fd) != 0) throw Error(Errc::io, "cannot sync: " + errno_text(errno), f.path);
-    } catch (...) {
-      ::close(fd);
-      throw;
-    }
-    if (::close(fd) != 0) throw Error(Errc::io, "cannot write: " + errno_text(errno), f.path);
-  }
-  if (batch) sync_filesystems(dirs);
-
-  std::vector<std::string> placed;
-  for (size_t i = 0; i < files.size(); ++i) {
-    const std::string& tmp = undo.temps[i];
-    const std::string& dst = files[i].path;
-    bool may_replace = overwrite || files[i].replace;
-    int rc = may_replace ? ::rename(tmp.c_str(), dst.c_str())
-                       : ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, dst.c_str(), RENAME_NOREPLACE);
-    if (rc != 0) {
-      int err = errno;
-      for (const auto& p : placed) ::unlink(p.c_str());  // undo the new files, so no partial set is left
-      if (err == EEXIST) throw Error(Errc::exists, "appeared while writing; not overwritten", dst);
-      throw Error(Errc::io, "cannot move into place: " + errno_text(err), dst);
-    }
-    if (!existed[i]) placed.push_back(dst);
-    undo.temps[i].clear();
-  }
-  undo.temps.clear();
-  undo.dirs.clear();
-  if (batch) {
-    sync_filesystems(dirs);
+  check_existing(files, overwrite);
+  if (journal.empty()) {
+    write_one(files.front(), overwrite || files.front().replace, undo);
   } else {
-    for (const auto& d : dirs) fsync_dir(d);
+    Transaction tx(journal, dir_mode);
+    for (const auto& f : files) tx.add_file(f.path, f.content, f.mode, overwrite || f.replace);
+    tx.commit();
   }
+  undo.dirs.clear();
 }
 
 namespace {
@@ -305,22 +351,6 @@ void swap_symlink(const std::string& target, const std::string& path) {
   }
 }
 
-void write_new_file(const std::string& path, const std::string& content, mode_t mode, const struct stat* owner) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (fd < 0) throw Error(Errc::io, "cannot create: " + errno_text(errno), path);
-  try {
-    if (::fchmod(fd, mode) != 0) throw Error(Errc::io, "cannot set the mode: " + errno_text(errno), path);
-    if (owner && ::geteuid() == 0) (void)::fchown(fd, owner->st_uid, owner->st_gid);
-    write_all(fd, content, path);
-    if (::fsync(fd) != 0) throw Error(Errc::io, "cannot sync: " + errno_text(errno), path);
-  } catch (...) {
-    ::close(fd);
-    ::unlink(path.c_str());
-    throw;
-  }
-  if (::close(fd) != 0) throw Error(Errc::io, "cannot write: " + errno_text(errno), path);
-}
-
 void remove_tree(const std::string& dir) {
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
@@ -404,7 +434,7 @@ void move_behind_symlinks(PairStore& ps, const std::string& cert_path, const std
     if (::link(path.c_str(), dst.c_str()) != 0) {
       struct stat st;
       ::stat(path.c_str(), &st);
-      write_new_file(dst, read_text_file(path), st.st_mode & 0777, &st);
+      write_new_file(dst, read_text_file(path), st.st_mode & 0777, true, &st);
     }
   }
   fsync_dir(ps.store + "/" + g);
@@ -437,8 +467,8 @@ std::string replace_pair(const OutputFile& cert, const OutputFile& key) {
   std::string g = ps.new_generation();
   std::string gdir = ps.store + "/" + g;
   try {
-    write_new_file(gdir + "/" + base_name(key.path), key.content, key.mode, &ps.owner);
-    write_new_file(gdir + "/" + base_name(cert.path), cert.content, cert.mode, &cert_st);
+    write_new_file(gdir + "/" + base_name(key.path), key.content, key.mode, true, &ps.owner);
+    write_new_file(gdir + "/" + base_name(cert.path), cert.content, cert.mode, true, &cert_st);
     fsync_dir(gdir);
     swap_symlink(g, ps.current);
   } catch (...) {

@@ -21,13 +21,28 @@ struct OutputFile {
 };
 
 // Writes every file or none, holding the FolderLocks of the files' folders throughout. Each goes to a
-// temp file in its folder, created with O_EXCL and
-// its final mode (a key is never readable by others, not even briefly), written and fsynced;
-// then all are renamed into place and the folders fsynced. Without `overwrite`, an existing
-// path (unless the file says `replace`) is an Errc::exists error before anything is written.
-// Missing folders are created with `dir_mode`.
-// On failure, temp files are removed and no path is left half-written.
-void write_files(const std::vector<OutputFile>& files, bool overwrite, mode_t dir_mode = 0755);
+// temp file in its folder, created with O_EXCL and its final mode (a key is never readable by
+// others, not even briefly), written and made durable; then all are renamed into place and the
+// folders synced. Without `overwrite`, an existing path (unless the file says `replace`) is an
+// Errc::exists error before anything is written. Missing folders are created with `dir_mode`.
+//
+// Several files are one transaction with a single commit point: a journal in `journal_dir`
+// (default: the files' deepest common folder) names every rename before the first one. A failure
+// before it changes nothing (the message says "nothing changed"); after it, the renames are
+// completed, or the error (Hint::repair, its source the journal's folder) says the change is
+// interrupted, and repair_folder() — or the next write there — completes it.
+void write_files(const std::vector<OutputFile>& files, bool overwrite, mode_t dir_mode = 0755,
+                 const std::string& journal_dir = {});
+
+// What repair_folder found and did in one folder.
+struct Repair {
+  std::string folder;
+  bool completed = false;  // a committed change, completed (else an uncommitted one, removed)
+  size_t files = 0;        // files moved into place, or temps removed
+};
+// Completes or removes the changes that interrupted etcd-pki runs left in `dir` and in its
+// non-hidden subfolders (a cluster folder's ca/ and member folders). Errc::io when it cannot.
+std::vector<Repair> repair_folder(const std::string& dir);
 
 // Replaces a certificate and its key (in the same folder) so that the pair switches at one
 // instant: both paths become symlinks into DIR/.etcd-pki/CERT.current, a symlink to a generation

@@ -462,8 +462,9 @@ full_refused() {
   expect_eq "$d: the disk holds what it held (no partial output, no temp file, filler intact)" \
     "$(cat "$RUN_DIR/full.before")" "$(cat "$RUN_DIR/full.after" 2>/dev/null)"
 }
-# 14 of 16 pages full: init-ca's first two files fit, the third (ca.csr) fails with ENOSPC.
-full_refused "init-ca on a full disk" 9 "full/ca.csr: cannot write: No space left on device" 57344 "$E" init-ca --out full
+# 14 of 16 pages full: the change's journal and init-ca's first file fit, the second (ca-key.pem)
+# fails with ENOSPC.
+full_refused "init-ca on a full disk" 9 "full/ca-key.pem: cannot write: No space left on device (nothing changed)" 57344 "$E" init-ca --out full
 full_refused "issue on a full disk" 9 ": cannot write: No space left on device" 57344 "$E" issue --profile server "${SIGN[@]}" --out full ok.json
 # An empty 64 KiB disk: a 2-member cluster has 21 files (one page each) and folders to create.
 full_refused "cluster on a small disk" 9 ": cannot write: No space left on device" 0 \

@@ -1,0 +1,36 @@
+#pragma once
+// Private: the POSIX file steps write_files, replace_pair and Transaction are made of (files.cpp).
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "etcd_pki/files.hpp"
+
+namespace etcd_pki::detail {
+
+std::string errno_text(int err);
+// The folder of `path`; "." for a bare file name.
+std::string parent_dir(const std::string& path);
+// Creates `dir` and its missing parents with `mode`; each folder it makes is appended to `made`.
+void make_dirs(const std::string& dir, mode_t mode, std::vector<std::string>& made);
+// fsync(2) of a folder, errors ignored (the data is in the files' own syncs).
+void fsync_dir(const std::string& dir);
+// syncfs(2) once for each file system holding one of `dirs`; Errc::io when one fails.
+void sync_filesystems(const std::set<std::string>& dirs);
+// A new hidden temp name next to `path`: DIR/.NAME.tmp-RANDOM.
+std::string temp_name(const std::string& path);
+// Writes all of `content` to `fd`; Errc::io naming `path`.
+void write_all(int fd, const std::string& content, const std::string& path);
+// Creates `path` (which must not exist) with `mode` (and, as root, `owner`'s owner), writes
+// `content` and, with `sync`, fsyncs it; removed again on failure. Errors name `for_path` when
+// given: the file a temp file is written for.
+void write_new_file(const std::string& path, const std::string& content, mode_t mode, bool sync,
+                    const struct stat* owner = nullptr, const std::string& for_path = {});
+// The folder a change of `files` keeps its journal in (transaction.hpp): their deepest common
+// folder, unless that is "/" (then the first file's folder).
+std::string journal_dir_for(const std::vector<OutputFile>& files);
+
+}  // namespace etcd_pki::detail
