@@ -75,6 +75,7 @@ int expiry(const ExpiryArgs& args);
 int renew(const RenewArgs& args);
 int revoke(const RevokeArgs& args);
 int crl(const CaArgs& ca, const std::string& next_update);
+int repair(const std::string& dir);
 
 int cluster(const ClusterArgs& args);
 int init_ca(const std::string& csr_json, const OutputArgs& out, const std::string& passphrase_file);

@@ -59,6 +59,7 @@ struct Args {
   RevokeArgs revoke;
   CaArgs crl_ca;
   std::string crl_next = "7d";
+  std::string repair_dir;
   std::string defaults;
   int rc = 0;
 };
@@ -157,6 +158,11 @@ void add_ca_commands(CLI::App& app, Args& a) {
   crlc->add_option("--next-update", a.crl_next, "The CRL's nextUpdate, from now")->capture_default_str();
   add_ca(crlc, a.crl_ca);
   crlc->callback([&a] { a.rc = crl(a.crl_ca, a.crl_next); });
+
+  auto* rep = app.add_subcommand("repair", "Complete (or undo) a change that an interrupted etcd-pki run left in a folder");
+  rep->add_option("folder", a.repair_dir, "The folder the error named (a cluster output folder is searched with its ca/ and member folders)")
+      ->required();
+  rep->callback([&a] { a.rc = repair(a.repair_dir); });
 }
 
 // print-defaults, version, and cfssl's own flags: gencert, json.

@@ -158,11 +158,9 @@ int revoke_serial(const RevokeArgs& a) {
         print_warnings({"serial " + openssl_serial_hex(serial) + " is not in " + index_path + " (issued by another tool?); revoking it anyway"});
     }
   }
-  TimePoint now = now_or(std::nullopt);
-  bool changed = false;
-  update_ca_index(index_path, [&](CaIndex& index) { changed = index.revoke(serial, now, reason, cert); });
-  if (!changed) print_warnings({"serial " + openssl_serial_hex(serial) + " was already revoked"});
-  Crl c = write_crl(signer, ca.cert, copt);
+  Revocation r = revoke_and_write_crl(signer, ca.cert, serial, reason, cert, copt);
+  if (!r.changed) print_warnings({"serial " + openssl_serial_hex(serial) + " was already revoked"});
+  const Crl& c = r.crl;
   CrlPaths paths = CrlPaths::for_ca(ca.cert);
   std::cerr << "etcd-pki: revoked serial " << openssl_serial_hex(serial) << " (" << to_string(reason) << "); CRL with " << c.revoked().size()
             << " revoked certificate(s), next update " << format_rfc3339(*c.next_update()) << ": " << paths.der << ", " << paths.pem
@@ -183,6 +181,15 @@ int write_ca_crl(const CaArgs& a, const std::string& next_update) {
 }
 
 }  // namespace
+
+int repair(const std::string& dir) {
+  auto done = repair_folder(dir);
+  for (const auto& r : done)
+    std::cerr << "etcd-pki: " << r.folder << ": " << (r.completed ? "completed an interrupted change (" : "removed an unfinished change (")
+              << r.files << (r.completed ? " file(s) moved into place)\n" : " temporary file(s) removed; nothing had changed)\n");
+  if (done.empty()) std::cerr << "etcd-pki: " << dir << ": nothing to repair\n";
+  return 0;
+}
 
 int revoke(const RevokeArgs& a) {
   return naming_flags([&] { return revoke_serial(a); });

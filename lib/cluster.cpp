@@ -13,6 +13,7 @@
 #include "etcd_pki/signer.hpp"
 #include "member_files.hpp"
 #include "parallel.hpp"
+#include "transaction.hpp"
 
 namespace etcd_pki {
 
@@ -176,8 +177,10 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   spec.validate();
   const ClusterLayout layout = ClusterLayout::make(opt.layout, opt.out_dir, opt.install_dir);
   const TimePoint now = now_or(opt.now);
-  // From reading what is there to the last write, another etcd-pki run on this folder waits. A
-  // missing folder is made for the lock (0700, as write_files would) and removed if the run fails.
+  // A change an earlier run left interrupted is completed first: what is there is read after it.
+  // From then to the last write, another etcd-pki run on this folder waits. A missing folder is
+  // made for the lock (0700, as write_files would) and removed if the run fails.
+  detail::recover(layout.out);
   FolderLocks lock({layout.out}, mode_t{0700});
 
   // 1. What is there: the CA this run signs with (unless it makes one), and each pair's facts.
@@ -211,7 +214,7 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   for (const auto& label : result.issued)
     if (label != "ca") made.push_back(*pairs.at(label).cert);
   std::string ca_path = spec.ca_cert_file.empty() ? layout.ca_cert() : spec.ca_cert_file;
-  std::string not_recorded = write_files_and_record(files, opt.force, ca_path, made, 0700);
+  std::string not_recorded = write_files_and_record(files, opt.force, ca_path, made, 0700, layout.out);
   for (const auto& f : files) result.written.push_back(f.path);
   if (!not_recorded.empty())
     result.warnings.push_back("the certificates are written, but not recorded in the CA index: " + not_recorded);

@@ -1,5 +1,7 @@
 #include "etcd_pki/crl.hpp"
 
+#include <functional>
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -8,7 +10,9 @@
 
 #include "etcd_pki/files.hpp"
 #include "internal.hpp"
+#include "fileio.hpp"
 #include "ossl.hpp"
+#include "transaction.hpp"
 #include "x509_util.hpp"
 #include "text.hpp"
 
@@ -305,28 +309,39 @@ std::vector<std::string> folders_with_index(const std::vector<OutputFile>& files
 
 // `files` and `index` with `certs` recorded, in one write (the caller holds the folders' locks).
 void write_with_index(std::vector<OutputFile> files, bool overwrite, mode_t dir_mode, const std::string& index_path,
-                      CaIndex index, const std::vector<Certificate>& certs) {
+                      CaIndex index, const std::vector<Certificate>& certs, const std::string& journal_dir) {
   for (const auto& c : certs) index.record_issued(c);
   files.push_back(OutputFile{index_path, index.to_text(), 0644, true});
-  write_files(files, overwrite, dir_mode);
+  write_files(files, overwrite, dir_mode, journal_dir);
+}
+
+// The journal folder of a write of `files` with the index (given, or their common folder), with
+// any interrupted change found there completed: the index is read after that.
+std::string recovered_journal(std::vector<OutputFile> files, const std::string& index_path, const std::string& journal_dir) {
+  files.push_back(OutputFile{index_path, {}, 0644, true});
+  std::string journal = journal_dir.empty() ? detail::journal_dir_for(files) : journal_dir;
+  detail::recover(journal);
+  return journal;
 }
 
 }  // namespace
 
 void write_files_recorded(std::vector<OutputFile> files, bool overwrite, const std::string& ca_cert_path,
-                          const std::vector<Certificate>& certs, mode_t dir_mode) {
+                          const std::vector<Certificate>& certs, mode_t dir_mode, const std::string& journal_dir) {
   std::string index_path = CaIndex::path_for(ca_cert_path);
+  std::string journal = recovered_journal(files, index_path, journal_dir);
   FolderLocks locks(folders_with_index(files, index_path), dir_mode);
-  write_with_index(std::move(files), overwrite, dir_mode, index_path, CaIndex::load(index_path), certs);
+  write_with_index(std::move(files), overwrite, dir_mode, index_path, CaIndex::load(index_path), certs, journal);
 }
 
 std::string write_files_and_record(const std::vector<OutputFile>& files, bool overwrite, const std::string& ca_cert_path,
-                                   const std::vector<Certificate>& certs, mode_t dir_mode) {
+                                   const std::vector<Certificate>& certs, mode_t dir_mode, const std::string& journal_dir) {
   if (certs.empty()) {
-    write_files(files, overwrite, dir_mode);
+    write_files(files, overwrite, dir_mode, journal_dir);
     return {};
   }
   std::string index_path = CaIndex::path_for(ca_cert_path);
+  std::string journal = recovered_journal(files, index_path, journal_dir);
   {
     FolderLocks locks(folders_with_index(files, index_path), dir_mode);
     std::optional<CaIndex> index;
@@ -335,10 +350,10 @@ std::string write_files_and_record(const std::vector<OutputFile>& files, bool ov
       } catch (const Error&) {  // malformed: record_issued below says so
       }
     if (index) {
-      write_with_index(files, overwrite, dir_mode, index_path, std::move(*index), certs);
+      write_with_index(files, overwrite, dir_mode, index_path, std::move(*index), certs, journal);
       return {};
     }
-    write_files(files, overwrite, dir_mode);
+    write_files(files, overwrite, dir_mode, journal);
   }
   try {
     record_issued(ca_cert_path, certs);
@@ -481,26 +496,61 @@ CrlPaths CrlPaths::for_ca(const std::string& ca_cert_path) {
   return {stem + ".crl", stem + "-crl.pem"};
 }
 
-Crl write_crl(const Signer& signer, const std::string& ca_cert_path, const CrlOptions& options) {
-  std::string index_path = CaIndex::path_for(ca_cert_path);
-  FileLock lock(folder_of(index_path));
-  CrlPaths paths = CrlPaths::for_ca(ca_cert_path);
-  CrlOptions opt = options;
-  if (!opt.number) {
-    int64_t n = now_or(opt.now).time_since_epoch().count();
-    std::error_code ec;
-    if (std::filesystem::exists(paths.der, ec)) {
-      try {  // an unreadable previous CRL is replaced; its number cannot be known
-        if (auto prev = Crl::from_bytes(read_text_file(paths.der, Errc::input), paths.der).crl_number())
-          if (prev->size() <= 15) n = std::max<int64_t>(n, std::stoll(*prev, nullptr, 16) + 1);
-      } catch (const Error&) {
-      }
+namespace {
+
+// The CRL's number: above the previous CRL's, even within the same second (RFC 5280 5.2.3).
+int64_t next_crl_number(const CrlPaths& paths, TimePoint now) {
+  int64_t n = now.time_since_epoch().count();
+  std::error_code ec;
+  if (std::filesystem::exists(paths.der, ec)) {
+    try {  // an unreadable previous CRL is replaced; its number cannot be known
+      if (auto prev = Crl::from_bytes(read_text_file(paths.der, Errc::input), paths.der).crl_number())
+        if (prev->size() <= 15) n = std::max<int64_t>(n, std::stoll(*prev, nullptr, 16) + 1);
+    } catch (const Error&) {
     }
-    opt.number = n;
   }
-  Crl crl = Crl::make(signer, CaIndex::load(index_path), opt);
-  write_files({OutputFile{paths.der, crl.to_der(), 0644, true}, OutputFile{paths.pem, crl.to_pem(), 0644, true}}, false);
+  return n;
+}
+
+// The index changed by `change` (when given: it returns whether it changed anything), the CRL
+// made from it, and the index (when changed) and both CRL files written in one all-or-nothing
+// write, an interrupted earlier change completed first.
+Crl publish_crl(const Signer& signer, const std::string& ca_cert_path, const CrlOptions& options,
+                const std::function<bool(CaIndex&)>& change) {
+  std::string index_path = CaIndex::path_for(ca_cert_path);
+  CrlPaths paths = CrlPaths::for_ca(ca_cert_path);
+  std::vector<OutputFile> files{OutputFile{index_path, {}, 0644, true}, OutputFile{paths.der, {}, 0644, true},
+                                OutputFile{paths.pem, {}, 0644, true}};
+  std::string journal = detail::journal_dir_for(files);
+  detail::recover(journal);
+  FolderLocks locks({journal, folder_of(index_path), folder_of(paths.der)});
+  CrlOptions opt = options;
+  if (!opt.number) opt.number = next_crl_number(paths, now_or(opt.now));
+  CaIndex index = CaIndex::load(index_path);
+  bool changed = change && change(index);
+  Crl crl = Crl::make(signer, index, opt);
+  files[1].content = crl.to_der();
+  files[2].content = crl.to_pem();
+  if (changed) files[0].content = index.to_text();
+  else files.erase(files.begin());
+  write_files(files, false, 0755, journal);
   return crl;
+}
+
+}  // namespace
+
+Crl write_crl(const Signer& signer, const std::string& ca_cert_path, const CrlOptions& options) {
+  return publish_crl(signer, ca_cert_path, options, nullptr);
+}
+
+Revocation revoke_and_write_crl(const Signer& signer, const std::string& ca_cert_path, const std::string& serial_hex,
+                                RevocationReason reason, const std::optional<Certificate>& cert, const CrlOptions& options) {
+  bool changed = false;
+  Crl crl = publish_crl(signer, ca_cert_path, options, [&](CaIndex& index) {
+    changed = index.revoke(serial_hex, now_or(options.now), reason, cert);
+    return changed;
+  });
+  return Revocation{changed, crl};
 }
 
 }  // namespace etcd_pki

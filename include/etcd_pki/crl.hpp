@@ -87,15 +87,18 @@ void record_issued(const std::string& ca_cert_path, const std::vector<Certificat
 // index costs no flush of its own. The folders' locks are held from reading the index to the last
 // rename, all taken at once in FolderLocks' order (missing folders are made with `dir_mode`). A
 // malformed index is Errc::input naming it, before anything is written.
+// `journal_dir`: as for write_files (default: the deepest folder common to the files and the
+// index); an interrupted change found there is completed first, before the index is read.
 void write_files_recorded(std::vector<OutputFile> files, bool overwrite, const std::string& ca_cert_path,
-                          const std::vector<Certificate>& certs, mode_t dir_mode = 0755);
+                          const std::vector<Certificate>& certs, mode_t dir_mode = 0755, const std::string& journal_dir = {});
 
 // What issue, sign and cluster do: write_files_recorded when the index can go in the write; when
 // the CA's folder is not writable (a CA on read-only media) or its index is malformed, the files
 // are written alone and record_issued is tried after. Returns "" when the certificates are
 // recorded, else why not (the files are written either way; the caller warns).
 std::string write_files_and_record(const std::vector<OutputFile>& files, bool overwrite, const std::string& ca_cert_path,
-                                   const std::vector<Certificate>& certs, mode_t dir_mode = 0755);
+                                   const std::vector<Certificate>& certs, mode_t dir_mode = 0755,
+                                   const std::string& journal_dir = {});
 
 struct CrlOptions {
   Seconds next_update{7LL * 24 * 3600};  // cfssl gencrl's default: one week
@@ -146,5 +149,16 @@ struct CrlPaths {
 // Makes the CRL from the CA's index and writes both files (replacing the previous CRL). Its CRL
 // number is above the previous CRL's, even within the same second (RFC 5280 5.2.3).
 Crl write_crl(const Signer& signer, const std::string& ca_cert_path, const CrlOptions& options = {});
+
+// Revokes `serial_hex` in the CA's index (CaIndex::revoke) and writes the CRL made from it: the
+// index and both CRL files change together or not at all. `changed` is false when the serial was
+// revoked already (the CRL is written anyway).
+struct Revocation {
+  bool changed = false;
+  Crl crl;
+};
+Revocation revoke_and_write_crl(const Signer& signer, const std::string& ca_cert_path, const std::string& serial_hex,
+                                RevocationReason reason, const std::optional<Certificate>& cert = std::nullopt,
+                                const CrlOptions& options = {});
 
 }  // namespace etcd_pki
