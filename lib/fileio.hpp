@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -29,6 +30,18 @@ void write_all(int fd, const std::string& content, const std::string& path);
 // given: the file a temp file is written for.
 void write_new_file(const std::string& path, const std::string& content, mode_t mode, bool sync,
                     const struct stat* owner = nullptr, const std::string& for_path = {});
+class Transaction;
+// replace_pair's steps for a transaction (renew swaps every pair, the CA index and the MANIFESTs
+// at one commit point): checks both files, moves regular files behind etcd-pki's symlinks (their
+// content unchanged at every step), and stages into `tx` the pair's new generation and the
+// switch of its current symlink. The caller holds the folder's lock. `prune`, after the commit,
+// removes the generations older than the backup.
+struct StagedPair {
+  std::string backup;  // the folder of the pair in use before, kept as the backup
+  std::function<void()> prune;
+};
+StagedPair stage_pair(Transaction& tx, const OutputFile& cert, const OutputFile& key);
+
 // The folder a change of `files` keeps its journal in (transaction.hpp): their deepest common
 // folder, unless that is "/" (then the first file's folder).
 std::string journal_dir_for(const std::vector<OutputFile>& files);

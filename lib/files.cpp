@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <algorithm>
 #include <ctime>
+#include <memory>
 #include <set>
 #include <tuple>
 
@@ -386,8 +387,8 @@ struct PairStore {
     next = gens.empty() ? 1 : std::stol(gens.back().substr(pair.size() + 1, 6)) + 1;
   }
 
-  // A new, empty generation folder; returns its name.
-  std::string new_generation() {
+  // The name of the next generation folder (not made).
+  std::string next_generation_name() {
     char stamp[32];
     std::time_t t = std::time(nullptr);
     struct tm tm {};
@@ -396,10 +397,16 @@ struct PairStore {
     char num[16];
     std::snprintf(num, sizeof num, "%06ld", next++);
     std::string gen = pair + "." + num + "-" + stamp;
+    gens.push_back(gen);
+    return gen;
+  }
+
+  // A new, empty generation folder; returns its name.
+  std::string new_generation() {
+    std::string gen = next_generation_name();
     std::string path = store + "/" + gen;
     if (::mkdir(path.c_str(), 0700) != 0) throw Error(Errc::io, "cannot create: " + errno_text(errno), path);
     if (::geteuid() == 0) (void)::chown(path.c_str(), owner.st_uid, owner.st_gid);
-    gens.push_back(gen);
     return gen;
   }
 
@@ -481,5 +488,29 @@ std::string replace_pair(const OutputFile& cert, const OutputFile& key) {
   ps.prune(g, backup);
   return backup.empty() ? std::string() : ps.store + "/" + backup;
 }
+
+namespace detail {
+
+StagedPair stage_pair(Transaction& tx, const OutputFile& cert, const OutputFile& key) {
+  std::string dir = parent_dir(cert.path);
+  if (std::filesystem::path(parent_dir(key.path)).lexically_normal() != std::filesystem::path(dir).lexically_normal())
+    throw Error(Errc::usage, "the key must be in the certificate's folder to be replaced together with it", key.path);
+  auto ps = std::make_shared<PairStore>(dir, base_name(cert.path));
+  struct stat cert_st;
+  bool migrate = check_pair_file(cert.path, ps->link_target(base_name(cert.path)), cert_st);
+  migrate = check_pair_file(key.path, ps->link_target(base_name(key.path)), ps->owner) || migrate;
+  ps->open();
+  if (migrate) move_behind_symlinks(*ps, cert.path, key.path);  // content unchanged at every step
+  std::error_code ec;
+  std::string backup = std::filesystem::read_symlink(ps->current, ec).string();
+  std::string gen = ps->next_generation_name();
+  std::string gdir = ps->store + "/" + gen;
+  tx.add_file(gdir + "/" + base_name(key.path), key.content, key.mode, false, &ps->owner);
+  tx.add_file(gdir + "/" + base_name(cert.path), cert.content, cert.mode, false, &cert_st);
+  tx.add_symlink(gen, ps->current);
+  return StagedPair{backup.empty() ? std::string() : ps->store + "/" + backup, [ps, gen, backup] { ps->prune(gen, backup); }};
+}
+
+}  // namespace detail
 
 }  // namespace etcd_pki

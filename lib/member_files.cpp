@@ -75,9 +75,16 @@ std::string render_manifest(const std::string& member, const ClusterLayout& layo
 }
 
 bool refresh_manifest(const std::string& member_dir) {
+  auto fresh = refreshed_manifest(member_dir, {});
+  if (!fresh) return false;
+  write_files({OutputFile{member_dir + "/" + std::string(manifest_file), *fresh, 0644, true}}, false);
+  return true;
+}
+
+std::optional<std::string> refreshed_manifest(const std::string& member_dir, const std::map<std::string, std::string>& new_content) {
   std::string path = member_dir + "/" + std::string(manifest_file);
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return false;
+  if (!std::filesystem::exists(path, ec)) return std::nullopt;
   std::string old = read_text_file(path, Errc::input), fresh;
   size_t pos = 0;
   while (pos < old.size()) {
@@ -91,11 +98,12 @@ bool refresh_manifest(const std::string& member_dir) {
     std::string rel = line.substr(0, line.find("  "));
     if (rel.empty() || rel.front() == '/' || rel.find("..") != std::string::npos)
       throw Error(Errc::input, "unexpected file name \"" + rel + "\"", path);
-    fresh += manifest_line(rel, read_text_file(member_dir + "/" + rel, Errc::io));
+    std::string file = std::filesystem::path(member_dir + "/" + rel).lexically_normal().string();
+    auto changed = new_content.find(file);
+    fresh += manifest_line(rel, changed != new_content.end() ? changed->second : read_text_file(file, Errc::io));
   }
-  if (fresh == old) return false;
-  write_files({OutputFile{path, fresh, 0644, true}}, false);
-  return true;
+  if (fresh == old) return std::nullopt;
+  return fresh;
 }
 
 }  // namespace etcd_pki::detail

@@ -2,6 +2,8 @@
 // Private: the files of a member folder that are not certificates or keys, rendered from the
 // spec and the layout (no I/O): etcd.conf.yml, etcdctl.env and the MANIFEST of every file with
 // its hash; and the MANIFEST refreshed from the files on disk (after renew).
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,5 +32,8 @@ std::string render_manifest(const std::string& member, const ClusterLayout& layo
 // Recomputes DIR/MANIFEST's lines from the files it lists; false when there is none or nothing
 // changed. Errc::input for a MANIFEST naming a path outside the folder.
 bool refresh_manifest(const std::string& member_dir);
+// The MANIFEST's new text when files change: `new_content` by path (lexically normal, as
+// MEMBER_DIR/REL), the other files read from disk; nullopt when there is no MANIFEST or it stays.
+std::optional<std::string> refreshed_manifest(const std::string& member_dir, const std::map<std::string, std::string>& new_content);
 
 }  // namespace etcd_pki::detail

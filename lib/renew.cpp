@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "etcd_pki/files.hpp"
 #include "etcd_pki/crl.hpp"
 #include "etcd_pki/csr.hpp"
+#include "fileio.hpp"
+#include "layout.hpp"
 #include "member_files.hpp"
+#include "transaction.hpp"
 #include "ossl.hpp"
 #include "parallel.hpp"
 
@@ -59,8 +63,7 @@ struct Job {
 // (revoked or not due). A CA index that cannot be read stops the renewal before anything changed:
 // without it, a revoked certificate would be renewed.
 std::vector<Job> check_targets(const std::vector<RenewTarget>& targets, const Certificate& ca, const std::string& ca_cert_path,
-                               const RenewOptions& opt, TimePoint now, RenewResult& result) {
-  std::optional<CaIndex> index = CaIndex::load(CaIndex::path_for(ca_cert_path));
+                               const CaIndex& index, const RenewOptions& opt, TimePoint now, RenewResult& result) {
   std::vector<Job> jobs;
   for (const auto& t : targets) {
     Certificate cert = Certificate::from_pem(read_text_file(t.cert_path, Errc::input), t.cert_path, Errc::input);
@@ -71,7 +74,7 @@ std::vector<Job> check_targets(const std::vector<RenewTarget>& targets, const Ce
     if (!cert.signed_by(ca)) {
       throw Error(Errc::ca, "was not issued by " + ca.subject_string() + " (" + ca_cert_path + "); not renewed", t.cert_path);
     }
-    const IndexEntry* e = index ? index->find(normalize_serial_hex(cert.serial_hex())) : nullptr;
+    const IndexEntry* e = index.find(normalize_serial_hex(cert.serial_hex()));
     if (e && e->status == 'R') {
       result.warnings.push_back(t.cert_path + ": revoked on " + format_rfc3339(e->revoked_at.value_or(now)) +
                                 "; not renewed (issue a new certificate deliberately if it is still wanted)");
@@ -87,16 +90,49 @@ std::vector<Job> check_targets(const std::vector<RenewTarget>& targets, const Ce
   return jobs;
 }
 
-// Records the new certificates in the CA's index. The pairs are already swapped, so a failure is a
-// warning in `result`, as for issue (write_files_and_record), and the report of what was renewed
-// (with the backups) is still returned.
-void record_renewed(const std::string& ca_cert_path, const std::vector<Job>& jobs, RenewResult& result) {
-  std::vector<Certificate> issued;
-  for (auto& j : jobs) issued.push_back(j.new_cert);
-  try {
-    record_issued(ca_cert_path, issued);
-  } catch (const Error& e) {
-    result.warnings.push_back(std::string("the renewed certificates are not recorded in the CA index: ") + e.what());
+// The MANIFESTs of the folders holding the renewed files (a kubeadm member's DIR/etcd: DIR's too),
+// with the new files' hashes; only those that change.
+std::vector<OutputFile> refreshed_manifests(const std::vector<Job>& jobs) {
+  std::map<std::string, std::string> fresh;
+  std::set<std::string> dirs;
+  for (const auto& j : jobs) {
+    fresh[fs::path(j.target.cert_path).lexically_normal().string()] = j.cert_pem;
+    fresh[fs::path(j.target.key_path).lexically_normal().string()] = j.key_pem;
+    std::string dir = fs::path(j.target.cert_path).parent_path().string();
+    if (dir.empty()) dir = ".";
+    dirs.insert(dir);  // also a member named "etcd": its own folder
+    dirs.insert(detail::member_dir_of(dir));
+  }
+  std::vector<OutputFile> out;
+  for (const auto& d : dirs)
+    if (auto text = detail::refreshed_manifest(d, fresh)) out.push_back(OutputFile{d + "/" + std::string(detail::manifest_file), *text, 0644, true});
+  return out;
+}
+
+// Step 3 of renew: one transaction (transaction.hpp) swaps every pair, records the new serials in
+// the CA index and refreshes the MANIFESTs; a failure before its commit point changes nothing.
+// An index whose folder cannot be written is left out (a warning, as for issue).
+void swap_all(std::vector<Job>& jobs, const std::string& ca_cert_path, CaIndex index, const std::string& journal,
+              RenewResult& result) {
+  detail::Transaction tx(journal, 0700);
+  std::vector<detail::StagedPair> staged;
+  for (auto& j : jobs)
+    staged.push_back(detail::stage_pair(tx, OutputFile{j.target.cert_path, j.cert_pem, 0644, true},
+                                        OutputFile{j.target.key_path, j.key_pem, 0600, true}));
+  std::string index_path = CaIndex::path_for(ca_cert_path);
+  if (!jobs.empty() && ::access(fs::path(index_path).parent_path().c_str(), W_OK) == 0) {
+    for (auto& j : jobs) index.record_issued(j.new_cert);
+    tx.add_file(index_path, index.to_text(), 0644, true);
+  } else if (!jobs.empty()) {
+    result.warnings.push_back("the renewed certificates are not recorded in the CA index: " + index_path + ": cannot write the folder");
+  }
+  for (auto& m : refreshed_manifests(jobs)) tx.add_file(m.path, m.content, m.mode, true);
+  tx.commit();
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    Job& j = jobs[i];
+    staged[i].prune();
+    for (auto& w : j.warnings) result.warnings.push_back(w);
+    result.renewed.push_back({j.target.cert_path, j.old_cert.serial_hex(), j.new_cert.serial_hex(), j.new_cert.not_after(), staged[i].backup});
   }
 }
 
@@ -109,14 +145,18 @@ RenewResult renew(const std::vector<RenewTarget>& targets, const Signer& signer,
   const Certificate& ca = signer.ca_certificate();
   if (ca.not_after() <= now) throw Error(Errc::ca, "the CA certificate expired on " + format_rfc3339(ca.not_after()) + "; a new CA is needed", ca_cert_path);
 
-  // 1. Check everything before changing anything. Another etcd-pki writing these folders (or the
-  // CA's index) waits until this is done: all of them are locked together, in one order.
-  std::vector<std::string> locked{fs::path(CaIndex::path_for(ca_cert_path)).parent_path().string()};
-  for (const auto& t : targets) locked.push_back(fs::path(t.cert_path).parent_path().string());
-  for (auto& d : locked)
-    if (d.empty()) d = ".";
+  // 1. Check everything before changing anything, after completing an interrupted change found in
+  // the journal's folder (the deepest folder common to the pairs and the CA index). Another
+  // etcd-pki writing these folders waits until this is done: all are locked together, in one order.
+  std::vector<OutputFile> touched{OutputFile{CaIndex::path_for(ca_cert_path), {}, 0644, true}};
+  for (const auto& t : targets) touched.push_back(OutputFile{t.cert_path, {}, 0644, true});
+  const std::string journal = detail::journal_dir_for(touched);
+  detail::recover(journal);
+  std::vector<std::string> locked{journal};
+  for (const auto& f : touched) locked.push_back(detail::parent_dir(f.path));
   FolderLocks locks(locked);
-  std::vector<Job> jobs = check_targets(targets, ca, ca_cert_path, opt, now, result);
+  CaIndex index = CaIndex::load(CaIndex::path_for(ca_cert_path));  // malformed: nothing is renewed
+  std::vector<Job> jobs = check_targets(targets, ca, ca_cert_path, index, opt, now, result);
 
   // 2. New keys and certificates: same subject, SANs and usages.
   SignOptions so;
@@ -140,22 +180,8 @@ RenewResult renew(const std::vector<RenewTarget>& targets, const Signer& signer,
     for (auto& w : issued.warnings) j.warnings.push_back(j.target.cert_path + ": " + w);  // "capped at the CA's notAfter"
   });
 
-  // 3. Swap each pair; record them; refresh the member folders' MANIFEST.
-  std::set<std::string> dirs;
-  for (auto& j : jobs) {
-    mode_t cert_mode = 0644;
-    std::string backup = replace_pair(OutputFile{j.target.cert_path, j.cert_pem, cert_mode, true},
-                                      OutputFile{j.target.key_path, j.key_pem, 0600, true});
-    for (auto& w : j.warnings) result.warnings.push_back(w);
-    result.renewed.push_back({j.target.cert_path, j.old_cert.serial_hex(), j.new_cert.serial_hex(), j.new_cert.not_after(), backup});
-    dirs.insert(fs::path(j.target.cert_path).parent_path().string());
-  }
-  record_renewed(ca_cert_path, jobs, result);
-  for (const auto& d : dirs) {
-    std::string dir = d.empty() ? "." : d;
-    detail::refresh_manifest(dir);  // also a member named "etcd": its own folder
-    if (std::string member = detail::member_dir_of(dir); member != dir) detail::refresh_manifest(member);  // kubeadm's DIR/etcd
-  }
+  // 3. Every pair, the index and the MANIFESTs at one commit point.
+  swap_all(jobs, ca_cert_path, std::move(index), journal, result);
   return result;
 }
 

@@ -42,8 +42,14 @@ Transaction::~Transaction() {
   if (!committed_) roll_back();
 }
 
-void Transaction::add_file(std::string path, std::string content, mode_t mode, bool replace) {
-  entries_.push_back(Entry{std::move(path), {}, std::move(content), {}, mode, false, replace, false});
+void Transaction::add_file(std::string path, std::string content, mode_t mode, bool replace, const struct stat* owner) {
+  Entry e{std::move(path), {}, std::move(content), {}, mode, false, replace, false};
+  if (owner) {
+    e.has_owner = true;
+    e.uid = owner->st_uid;
+    e.gid = owner->st_gid;
+  }
+  entries_.push_back(std::move(e));
 }
 
 void Transaction::add_symlink(std::string target, std::string path) {
@@ -62,7 +68,12 @@ std::string Transaction::journal_text(const char* state) const {
 // The prepared journal is not synced: it only serves to clean up after a killed run.
 void Transaction::stage() {
   for (auto& e : entries_) e.tmp = temp_name(e.path);
-  for (const auto& e : entries_) make_dirs(parent_dir(e.path), dir_mode_, made_dirs_);
+  for (const auto& e : entries_) {
+    size_t before = made_dirs_.size();
+    make_dirs(parent_dir(e.path), dir_mode_, made_dirs_);
+    if (e.has_owner && ::geteuid() == 0)
+      for (size_t i = before; i < made_dirs_.size(); ++i) (void)::chown(made_dirs_[i].c_str(), e.uid, e.gid);
+  }
   // The journal is the first file made in the folder: a folder where nothing can be written is
   // named by the first file that was to go there.
   write_new_file(journal_path(journal_dir_), journal_text("prepared"), 0600, false, nullptr, entries_.front().path);
@@ -73,7 +84,10 @@ void Transaction::stage() {
       if (::symlink(e.link_target.c_str(), e.tmp.c_str()) != 0)
         throw Error(Errc::io, "cannot create a symlink: " + errno_text(errno), e.path);
     } else {
-      write_new_file(e.tmp, e.content, e.mode, false, nullptr, e.path);
+      struct stat owner {};
+      owner.st_uid = e.uid;
+      owner.st_gid = e.gid;
+      write_new_file(e.tmp, e.content, e.mode, false, e.has_owner ? &owner : nullptr, e.path);
     }
     e.made = true;
   }

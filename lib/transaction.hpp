@@ -17,6 +17,7 @@
 // journal stays, and recover() (the next etcd-pki run on the folder, or `etcd-pki repair`)
 // completes it. recover() removes a "prepared" journal's leftovers instead: a run killed before
 // its commit point changed nothing.
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <string>
@@ -37,7 +38,8 @@ class Transaction {
 
   // What the change does, in order. `replace`: the destination may exist (it is then replaced),
   // else it must not (Errc::exists when it appears before the commit).
-  void add_file(std::string path, std::string content, mode_t mode, bool replace);
+  // Running as root, the file (and a folder made for it) gets `owner`'s owner and group.
+  void add_file(std::string path, std::string content, mode_t mode, bool replace, const struct stat* owner = nullptr);
   void add_symlink(std::string target, std::string path);
 
   // Writes the prepared journal and every temp (nothing visible changes); then commits and
@@ -50,6 +52,9 @@ class Transaction {
     mode_t mode = 0644;
     bool symlink = false, replace = true;
     bool made = false;  // the temp exists
+    bool has_owner = false;
+    uid_t uid = 0;
+    gid_t gid = 0;
   };
   std::string journal_text(const char* state) const;
   void stage();
