@@ -185,12 +185,34 @@ void remove_journal_temps(const std::string& journal_dir) {
 
 namespace {
 
+// The journal, or null when it is not one this code wrote whole: a prepared journal cut short
+// (no temp was made yet), or anything else under that name.
 Json read_journal(const std::string& path) {
+  Json j;
   try {
-    return Json::parse(read_text_file(path, Errc::io));
+    j = Json::parse(read_text_file(path, Errc::io));
   } catch (const Json::exception&) {
-    return nullptr;  // a prepared journal cut short: no temp was made yet
+    return nullptr;
   }
+  auto strings = [](const Json& a, std::initializer_list<const char*> keys) {
+    return std::all_of(a.begin(), a.end(), [&](const Json& m) {
+      return keys.size() == 0 ? m.is_string()
+                              : m.is_object() && std::all_of(keys.begin(), keys.end(), [&](const char* k) {
+                                  return m.contains(k) && m[k].is_string();
+                                });
+    });
+  };
+  bool whole = j.is_object() && j.contains("state") && j["state"].is_string() && j.contains("moves") && j["moves"].is_array() &&
+               j.contains("dirs") && j["dirs"].is_array() && strings(j["moves"], {"tmp", "path"}) && strings(j["dirs"], {});
+  if (!whole) return nullptr;
+  // Each temp is the one write_files makes for its destination: .NAME.tmp-... next to it. A
+  // journal naming anything else is not followed.
+  for (const auto& m : j["moves"]) {
+    fs::path tmp(m["tmp"].get<std::string>()), dst(m["path"].get<std::string>());
+    if (tmp.parent_path() != dst.parent_path() || tmp.filename().string().rfind("." + dst.filename().string() + ".tmp-", 0) != 0)
+      return nullptr;
+  }
+  return j;
 }
 
 // The journal's folder and every existing folder its moves go to, for one FolderLocks (all at

@@ -235,6 +235,21 @@ void named_leaves(const std::string& dir, const VerifyOptions& opt, CertCache& c
   }
 }
 
+// A change that an interrupted run left (transaction.hpp) in the folder or its subfolders: the
+// files may be half old, half new until it is completed.
+void check_pending_changes(const std::string& path, Findings& out) {
+  std::vector<std::string> dirs{path};
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(path, ec))
+    if (e.is_directory(ec) && e.path().filename().string().front() != '.') dirs.push_back(e.path().string());
+  for (const auto& d : dirs)
+    if (std::string journal = d + "/" + std::string(detail::journal_file); exists(journal))
+      out.add(Severity::error, journal, "interrupted-change",
+              "an interrupted change is pending: some files may be old and others new until the next etcd-pki command on the "
+              "folder (or repair) completes it",
+              "");
+}
+
 // A cluster output folder (ca/ or member folders, as made with its own CA or an existing one):
 // each member folder and the clients; anything else is one member's folder.
 Folder list_folder(const std::string& path, const VerifyOptions& opt, CertCache& cache, Findings& out) {
@@ -252,6 +267,7 @@ Folder list_folder(const std::string& path, const VerifyOptions& opt, CertCache&
     for (const auto& f : certificate_files(detail::ClusterLayout::make(Layout{}, path).clients_dir()))
       folder.leaves.push_back(Leaf{f, detail::key_path_for_cert(f), {detail::Role::client}, {}, {}});
   std::sort(folder.leaves.begin(), folder.leaves.end(), [](auto& a, auto& b) { return a.cert_path < b.cert_path; });
+  check_pending_changes(path, out);
   return folder;
 }
 

@@ -170,6 +170,14 @@ TEST_CASE("verify: a fresh cluster output and one member folder are clean", "[ve
                                               "etcd-2/server.pem", "etcd-3/peer.pem", "etcd-3/server.pem"});
   CHECK_THAT(render_text(r), EndsWith("7 certificate(s) checked against " + pki.out + "/ca/ca.pem: 0 error(s), 0 warning(s)\n"));
 
+  // A change an interrupted run left pending (transaction.hpp) is an error until it is completed.
+  spit(pki / "etcd-2/.etcd-pki-journal", "{}");
+  VerifyReport pending = verify_path(pki.out, at_clock());
+  REQUIRE(pending.findings.size() == 1);
+  CHECK(pending.findings[0].rule == "interrupted-change");
+  CHECK(pending.findings[0].file == "etcd-2/.etcd-pki-journal");
+  CHECK(repair_folder(pki.out).size() == 1);
+
   VerifyReport m = verify_path(pki / "etcd-2", at_clock());
   INFO(render_text(m));
   CHECK(m.findings.empty());
