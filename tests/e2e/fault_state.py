@@ -4,11 +4,12 @@
   snapshot DIR > SNAP.json
       Every visible path under DIR (regular files and symlinks, skipping the hidden `.etcd-pki/`
       generation folders renew keeps; a symlink is followed): content hash and mode.
-  spec CLEAN1 CLEAN2 > SPEC.json
+  spec CLEAN1 CLEAN2 [--before SNAP] > SPEC.json
       What a complete new state looks like, from two clean runs of the same command on the same
       before-folder: the visible paths and modes, which files are deterministic (the same bytes in
-      both runs), each member's MANIFEST file list, the initial-cluster line, the CA index's
-      entries without serials and dates.
+      both runs), which files both runs replaced (those must not keep the before-folder's bytes),
+      each member's MANIFEST file list, the initial-cluster line, the CA index's entries without
+      serials and dates.
   same SNAP DIR                     DIR is byte-identical to the snapshot.
   complete SPEC DIR --verify-rc N   DIR is a complete new state.
   either SNAP SPEC DIR --verify-rc N
@@ -263,16 +264,20 @@ def initial_cluster(data):
     return m.group(0).decode() if m else None
 
 
-def make_spec(dir1, dir2):
+def make_spec(dir1, dir2, before=None):
     s1, s2 = snapshot(dir1), snapshot(dir2)
+    old = (before or {}).get("paths", {})
     if set(s1["paths"]) != set(s2["paths"]):
         sys.exit(f"the two clean runs differ in their paths: {sorted(set(s1['paths']) ^ set(s2['paths']))}")
     spec = {"paths": {}, "manifests": {}, "initial_cluster": {}, "index": None}
     for rel, e in sorted(s1["paths"].items()):
         # the CA index holds dates to the second: checked by its entries, never byte for byte
         det = e["sha"] == s2["paths"][rel]["sha"] and kind_of(rel) not in ("index", "crl", "crl-der")
+        # new: both clean runs replaced what the before-folder held there, so must every run
+        new = rel in old and old[rel]["sha"] not in (e["sha"], s2["paths"][rel]["sha"])
         spec["paths"][rel] = {"mode": e["mode"], "kind": kind_of(rel),
-                              "sha": e["sha"] if det else None}
+                              "sha": e["sha"] if det else None,
+                              "old_sha": old[rel]["sha"] if new else None}
         data = _read(os.path.join(dir1, rel))
         k = kind_of(rel)
         if k == "manifest":
@@ -306,6 +311,8 @@ def check_complete(spec, root, verify_rc):
             continue
         if w["mode"] != e["mode"]:
             problems.append(f"{rel}: mode {oct(e['mode'] or 0)[2:]}, clean run {oct(w['mode'])[2:]}")
+        if w.get("old_sha") and w["old_sha"] == e["sha"]:
+            problems.append(f"{rel}: still the content from before (the clean runs replace it)")
         if w["sha"] is not None:
             if w["sha"] != e["sha"]:
                 problems.append(f"{rel}: content differs from the clean run's")
@@ -459,6 +466,7 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("snapshot"); p.add_argument("dir")
     p = sub.add_parser("spec"); p.add_argument("clean1"); p.add_argument("clean2")
+    p.add_argument("--before", help="the before-folder's snapshot: files the clean runs replace must be new")
     p = sub.add_parser("leftovers"); p.add_argument("dir")
     for name, args in (("same", ["snap"]), ("complete", ["spec"]), ("either", ["snap", "spec"])):
         p = sub.add_parser(name)
@@ -473,7 +481,8 @@ def main():
         json.dump(snapshot(a.dir), sys.stdout, indent=0, sort_keys=True)
         return 0
     if a.cmd == "spec":
-        json.dump(make_spec(a.clean1, a.clean2), sys.stdout, indent=0, sort_keys=True)
+        before = json.load(open(a.before)) if a.before else None
+        json.dump(make_spec(a.clean1, a.clean2, before), sys.stdout, indent=0, sort_keys=True)
         return 0
     if a.cmd == "leftovers":
         return report([], a.dir, [])

@@ -141,7 +141,7 @@ for s in $SCENARIOS; do
   expect_eq "$name: second clean run exits 0" "0" "$RC"
   cp -a pki "$WORK/$s.clean2"
   cd "$WORK" || exit 1
-  "${FS[@]}" spec "$s.clean1" "$s.clean2" >"$s.spec.json" || { fail "$name: no spec from the clean runs"; continue; }
+  "${FS[@]}" spec "$s.clean1" "$s.clean2" --before "$s.before.json" >"$s.spec.json" || { fail "$name: no spec from the clean runs"; continue; }
   quiet "$E" verify "$s.clean1"
   VRC=$RC
   problems=$(fs complete "$s.spec.json" "$s.clean2" --verify-rc "$VRC")
