@@ -14,7 +14,7 @@
 #
 # Environment: FAULT_STRIDE=K takes every K-th call (always the first and the last; default 1:
 # every call); FAULT_SCENARIOS="a b c d e" picks scenarios (default all); FAULT_KEEP=N keeps the
-# folders of the first N bad states under $WORK/bad (default 5).
+# folders of the first N bad states of each scenario and pass under $WORK/bad (default 2).
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/lib.sh"
 E="$ETCD_PKI"
@@ -24,7 +24,7 @@ PY=$(python3 -c 'import sys; print(sys.executable)')
 FS=("$PY" "$HERE/fault_state.py")
 STRIDE=${FAULT_STRIDE:-1}
 SCENARIOS=${FAULT_SCENARIOS:-a b c d e}
-KEEP=${FAULT_KEEP:-5}
+KEEP=${FAULT_KEEP:-2}
 CLASSES=(openat write fsync fdatasync syncfs rename renameat2 mkdir unlink symlink)
 TRACE_SET=$(IFS=,; echo "${CLASSES[*]}")
 IC="a=https://127.0.0.1:2380,b=https://127.0.0.2:2380,c=https://127.0.0.3:2380"
@@ -124,7 +124,6 @@ judge() {
 
 # ---- the scenarios --------------------------------------------------------------------------------------
 TABLE=()
-KEPT=0
 NOT_KILLED=0  # SIGKILL runs the signal did not reach (the command made fewer calls than counted)
 for s in $SCENARIOS; do
   scenario_cmd "$s"
@@ -150,6 +149,7 @@ for s in $SCENARIOS; do
   expect_eq "$name: the checker accepts the before-folder as unchanged" "" "$problems"
 
   for mode in eio kill; do
+    KEPT=0
     for class in "${CLASSES[@]}"; do
       count=$(grep -cE "^[0-9]+ +$class\(" "$WORK/$s.trace")
       [ "$count" -gt 0 ] || continue
