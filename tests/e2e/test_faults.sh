@@ -41,7 +41,7 @@ run "$E" revoke pki/clients/root.pem -d pki --reason keyCompromise
 expect_rc "setup: root revoked (the CRL for the crl scenario)" 0
 mv pki pki3r
 cd "$WORK" || exit 1
-mkdir -p before.a before.b/ before.c before.d before.e
+mkdir -p before.a before.b before.c before.d before.e
 cp -a base/pki3 before.b/pki && cp -a base/pki3 before.c/pki && cp -a base/pki3 before.d/pki
 cp -a base/pki3r before.e/pki
 
@@ -65,7 +65,7 @@ fs() { local o; o=$("${FS[@]}" "$@" 2>&1) || o=${o:-fault_state.py $1 failed}; [
 # ---- one run ------------------------------------------------------------------------------------------
 R="$WORK/r"
 # restore S: $R is a fresh copy of before.S; cds into it.
-restore() { cd "$WORK" && rm -rf "$R" && cp -a "$WORK/before.$1" "$R" && cd "$R"; }
+restore() { { cd "$WORK" && rm -rf "$R" && cp -a "$WORK/before.$1" "$R" && cd "$R"; } || exit 1; }
 # quiet cmd...: runs it with stdout/stderr in $RUN_DIR; RC, ERRLINE. The braces keep bash's
 # "Killed" notice out of the log.
 quiet() {
@@ -77,7 +77,7 @@ quiet() {
 # folder must be and checks it. Sets BAD (empty when good) and STATE_BAD (1 when the folder, not
 # only the repair's exit code, was wrong).
 judge() {
-  local s=$1 mode=$2 class=$3 n=$4 inj want rrc= rerr= problems
+  local s=$1 mode=$2 class=$3 n=$4 inj want rrc="" rerr="" problems
   if [ "$mode" = eio ]; then
     inj="$class:error=EIO:when=$n"
     [ "$class" = write ] && inj="$class:error=ENOSPC:when=$n"
