@@ -7,7 +7,7 @@
 #   scripts/setup.sh --bench  build dependencies and cfssl 1.2.0, python3 (bench/run.sh)
 set -euo pipefail
 pkgs=(g++ cmake ninja-build pkg-config libssl-dev openssl nlohmann-json3-dev libcli11-dev catch2)
-if [ "${1:-}" = "--test" ]; then pkgs+=(golang-cfssl etcd-server etcd-client iproute2 procps python3 time clang-14 libclang-rt-14-dev libfuzzer-14-dev); fi
+if [ "${1:-}" = "--test" ]; then pkgs+=(golang-cfssl etcd-server etcd-client iproute2 procps python3 time strace clang-14 libclang-rt-14-dev libfuzzer-14-dev); fi
 if [ "${1:-}" = "--bench" ]; then pkgs+=(golang-cfssl python3 time); fi
 missing=()
 for p in "${pkgs[@]}"; do
