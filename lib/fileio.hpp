@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -31,16 +32,29 @@ void write_all(int fd, const std::string& content, const std::string& path);
 void write_new_file(const std::string& path, const std::string& content, mode_t mode, bool sync,
                     const struct stat* owner = nullptr, const std::string& for_path = {});
 class Transaction;
+struct PairStore;
 // replace_pair's steps for a transaction (renew swaps every pair, the CA index and the MANIFESTs
-// at one commit point): checks both files, moves regular files behind etcd-pki's symlinks (their
-// content unchanged at every step), and stages into `tx` the pair's new generation and the
-// switch of its current symlink. The caller holds the folder's lock. `prune`, after the commit,
-// removes the generations older than the backup.
-struct StagedPair {
-  std::string backup;  // the folder of the pair in use before, kept as the backup
-  std::function<void()> prune;
+// at one commit point). The caller holds the folder's lock.
+class PairSwap {
+ public:
+  // Checks both files: regular files, or the symlinks etcd-pki made (Errc::io otherwise); the key
+  // must be in the certificate's folder (Errc::usage).
+  PairSwap(OutputFile cert, OutputFile key);
+  // Regular files: stages their move behind etcd-pki's symlinks, content and modes unchanged (a
+  // transaction of its own, committed before stage_swap). Nothing for symlinks already.
+  void stage_move_behind_symlinks(Transaction& tx);
+  // Stages the new pair in a new generation and the switch of its current symlink.
+  void stage_swap(Transaction& tx);
+  std::string backup() const;  // after stage_swap: the generation in use before, kept
+  void prune() const;          // after the commit: removes the generations before the backup
+
+ private:
+  OutputFile cert_, key_;
+  struct stat cert_st_ {}, key_st_ {};  // their modes and owners: the new files get the owners
+  bool migrate_ = false;
+  std::shared_ptr<PairStore> store_;
+  std::string backup_, gen_;
 };
-StagedPair stage_pair(Transaction& tx, const OutputFile& cert, const OutputFile& key);
 
 // The folder a change of `files` keeps its journal in (transaction.hpp): their deepest common
 // folder, unless that is "/" (then the first file's folder).

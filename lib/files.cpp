@@ -341,41 +341,29 @@ namespace {
 
 std::string base_name(const std::string& p) { return std::filesystem::path(p).filename().string(); }
 
-// Creates a symlink to `target` at a temp name next to `path`, then renames it over `path`.
-void swap_symlink(const std::string& target, const std::string& path) {
-  std::string tmp = temp_name(path);
-  if (::symlink(target.c_str(), tmp.c_str()) != 0) throw Error(Errc::io, "cannot create a symlink: " + errno_text(errno), path);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw Error(Errc::io, "cannot replace: " + errno_text(err), path);
-  }
-}
-
 void remove_tree(const std::string& dir) {
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 }
 
+}  // namespace
+
+namespace detail {
+
 // The generations of one pair in DIR/.etcd-pki: folders PAIR.NNNNNN-STAMP, and PAIR.current, a
 // symlink to the one in use. The pair's files in DIR are symlinks to .etcd-pki/PAIR.current/NAME.
 struct PairStore {
-  static constexpr std::string_view name = detail::generations_dir;
   std::string dir, store, pair, current;
-  struct stat owner {};           // new folders get the key's owner (when running as root)
   std::vector<std::string> gens;  // sorted
   long next = 1;
 
   PairStore(const std::string& folder, const std::string& cert_name)
-      : dir(folder), store(folder + "/" + std::string(name)), pair(cert_name), current(store + "/" + cert_name + ".current") {}
+      : dir(folder), store(folder + "/" + std::string(generations_dir)), pair(cert_name), current(store + "/" + cert_name + ".current") {}
 
-  std::string link_target(const std::string& file) const { return std::string(name) + "/" + pair + ".current/" + file; }
+  std::string link_target(const std::string& file) const { return std::string(generations_dir) + "/" + pair + ".current/" + file; }
 
-  // Makes the store folder and lists the pair's generations.
+  // Lists the pair's generations (none when there is no store yet).
   void open() {
-    std::vector<std::string> made;
-    make_dirs(store, 0700, made);
-    if (!made.empty() && ::geteuid() == 0) (void)::chown(store.c_str(), owner.st_uid, owner.st_gid);
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(store, ec)) {
       std::string n = e.path().filename().string();
@@ -387,7 +375,7 @@ struct PairStore {
     next = gens.empty() ? 1 : std::stol(gens.back().substr(pair.size() + 1, 6)) + 1;
   }
 
-  // The name of the next generation folder (not made).
+  // The name of the next generation folder (made by the transaction that writes its files).
   std::string next_generation_name() {
     char stamp[32];
     std::time_t t = std::time(nullptr);
@@ -401,15 +389,6 @@ struct PairStore {
     return gen;
   }
 
-  // A new, empty generation folder; returns its name.
-  std::string new_generation() {
-    std::string gen = next_generation_name();
-    std::string path = store + "/" + gen;
-    if (::mkdir(path.c_str(), 0700) != 0) throw Error(Errc::io, "cannot create: " + errno_text(errno), path);
-    if (::geteuid() == 0) (void)::chown(path.c_str(), owner.st_uid, owner.st_gid);
-    return gen;
-  }
-
   // Keeps the generation in use and the previous one (the backup).
   void prune(const std::string& in_use, const std::string& backup) {
     while (gens.size() > 2) {
@@ -418,6 +397,8 @@ struct PairStore {
     }
   }
 };
+
+namespace {
 
 // Checks one file of the pair: a regular file (true: to be moved behind a symlink) or the symlink
 // etcd-pki made (false). `st` gets the file's (or its target's) status.
@@ -433,84 +414,63 @@ bool check_pair_file(const std::string& path, const std::string& link_target, st
   return false;
 }
 
-// Moves a pair of regular files, unchanged, into a generation of its own behind the symlinks.
-void move_behind_symlinks(PairStore& ps, const std::string& cert_path, const std::string& key_path) {
-  std::string g = ps.new_generation();
-  for (const std::string& path : {cert_path, key_path}) {
-    std::string dst = ps.store + "/" + g + "/" + base_name(path);
-    if (::link(path.c_str(), dst.c_str()) != 0) {
-      struct stat st;
-      ::stat(path.c_str(), &st);
-      write_new_file(dst, read_text_file(path), st.st_mode & 0777, true, &st);
-    }
-  }
-  fsync_dir(ps.store + "/" + g);
-  swap_symlink(g, ps.current);
-  fsync_dir(ps.store);
-  swap_symlink(ps.link_target(base_name(key_path)), key_path);  // same content: each step is consistent
-  swap_symlink(ps.link_target(base_name(cert_path)), cert_path);
-  fsync_dir(ps.dir);
+}  // namespace
+
+PairSwap::PairSwap(OutputFile cert, OutputFile key) : cert_(std::move(cert)), key_(std::move(key)) {
+  std::string dir = parent_dir(cert_.path);
+  if (std::filesystem::path(parent_dir(key_.path)).lexically_normal() != std::filesystem::path(dir).lexically_normal())
+    throw Error(Errc::usage, "the key must be in the certificate's folder to be replaced together with it", key_.path);
+  store_ = std::make_shared<PairStore>(dir, base_name(cert_.path));
+  migrate_ = check_pair_file(cert_.path, store_->link_target(base_name(cert_.path)), cert_st_);
+  migrate_ = check_pair_file(key_.path, store_->link_target(base_name(key_.path)), key_st_) || migrate_;
+  store_->open();
 }
 
-}  // namespace
+// A generation of its own for the pair as it is (content and modes unchanged), then the current
+// symlink, then the key's and the certificate's symlinks: each step leaves a consistent pair.
+void PairSwap::stage_move_behind_symlinks(Transaction& tx) {
+  if (!migrate_) return;
+  std::string gen = store_->next_generation_name(), gdir = store_->store + "/" + gen;
+  tx.add_file(gdir + "/" + base_name(cert_.path), read_text_file(cert_.path), cert_st_.st_mode & 0777, false, &cert_st_);
+  tx.add_file(gdir + "/" + base_name(key_.path), read_text_file(key_.path), key_st_.st_mode & 0777, false, &key_st_);
+  tx.add_symlink(gen, store_->current);
+  tx.add_symlink(store_->link_target(base_name(key_.path)), key_.path);
+  tx.add_symlink(store_->link_target(base_name(cert_.path)), cert_.path);
+  migrate_ = false;
+}
+
+// The new pair in a new generation, then the switch of the current symlink: one rename.
+void PairSwap::stage_swap(Transaction& tx) {
+  std::error_code ec;
+  backup_ = std::filesystem::read_symlink(store_->current, ec).string();
+  gen_ = store_->next_generation_name();
+  std::string gdir = store_->store + "/" + gen_;
+  tx.add_file(gdir + "/" + base_name(key_.path), key_.content, key_.mode, false, &key_st_);
+  tx.add_file(gdir + "/" + base_name(cert_.path), cert_.content, cert_.mode, false, &cert_st_);
+  tx.add_symlink(gen_, store_->current);
+}
+
+std::string PairSwap::backup() const { return backup_.empty() ? std::string() : store_->store + "/" + backup_; }
+
+void PairSwap::prune() const { store_->prune(gen_, backup_); }
+
+}  // namespace detail
 
 std::string replace_pair(const OutputFile& cert, const OutputFile& key) {
   std::string dir = parent_dir(cert.path);
-  if (std::filesystem::path(parent_dir(key.path)).lexically_normal() != std::filesystem::path(dir).lexically_normal())
-    throw Error(Errc::usage, "the key must be in the certificate's folder to be replaced together with it", key.path);
   FolderLocks lock({dir});
-  PairStore ps(dir, base_name(cert.path));
-  struct stat cert_st;
-  bool migrate = check_pair_file(cert.path, ps.link_target(base_name(cert.path)), cert_st);
-  migrate = check_pair_file(key.path, ps.link_target(base_name(key.path)), ps.owner) || migrate;
-  ps.open();
-
-  // 1. Regular files: move the pair, unchanged, behind the symlinks.
-  if (migrate) move_behind_symlinks(ps, cert.path, key.path);
-
-  // 2. The new pair in a new generation, then one rename switches both.
-  std::error_code rec;
-  std::string backup = std::filesystem::read_symlink(ps.current, rec).string();
-  std::string g = ps.new_generation();
-  std::string gdir = ps.store + "/" + g;
-  try {
-    write_new_file(gdir + "/" + base_name(key.path), key.content, key.mode, true, &ps.owner);
-    write_new_file(gdir + "/" + base_name(cert.path), cert.content, cert.mode, true, &cert_st);
-    fsync_dir(gdir);
-    swap_symlink(g, ps.current);
-  } catch (...) {
-    remove_tree(gdir);
-    throw;
+  detail::recover(dir);
+  detail::PairSwap swap(cert, key);
+  {
+    detail::Transaction move(dir, 0700);
+    swap.stage_move_behind_symlinks(move);
+    move.commit();
   }
-  fsync_dir(ps.store);
-
-  // 3. Keep the current and the previous generation.
-  ps.prune(g, backup);
-  return backup.empty() ? std::string() : ps.store + "/" + backup;
+  detail::Transaction tx(dir, 0700);
+  swap.stage_swap(tx);
+  tx.commit();
+  swap.prune();
+  return swap.backup();
 }
-
-namespace detail {
-
-StagedPair stage_pair(Transaction& tx, const OutputFile& cert, const OutputFile& key) {
-  std::string dir = parent_dir(cert.path);
-  if (std::filesystem::path(parent_dir(key.path)).lexically_normal() != std::filesystem::path(dir).lexically_normal())
-    throw Error(Errc::usage, "the key must be in the certificate's folder to be replaced together with it", key.path);
-  auto ps = std::make_shared<PairStore>(dir, base_name(cert.path));
-  struct stat cert_st;
-  bool migrate = check_pair_file(cert.path, ps->link_target(base_name(cert.path)), cert_st);
-  migrate = check_pair_file(key.path, ps->link_target(base_name(key.path)), ps->owner) || migrate;
-  ps->open();
-  if (migrate) move_behind_symlinks(*ps, cert.path, key.path);  // content unchanged at every step
-  std::error_code ec;
-  std::string backup = std::filesystem::read_symlink(ps->current, ec).string();
-  std::string gen = ps->next_generation_name();
-  std::string gdir = ps->store + "/" + gen;
-  tx.add_file(gdir + "/" + base_name(key.path), key.content, key.mode, false, &ps->owner);
-  tx.add_file(gdir + "/" + base_name(cert.path), cert.content, cert.mode, false, &cert_st);
-  tx.add_symlink(gen, ps->current);
-  return StagedPair{backup.empty() ? std::string() : ps->store + "/" + backup, [ps, gen, backup] { ps->prune(gen, backup); }};
-}
-
-}  // namespace detail
 
 }  // namespace etcd_pki

@@ -35,10 +35,11 @@ std::vector<RenewTarget> find_renew_targets(const std::string& dir) {
     std::string cert = it->path().string(), key = detail::key_path_for_cert(cert);
     if (!fs::exists(key, ec)) continue;  // ca.pem copies, CRLs in PEM, certificates without a key
     std::vector<Certificate> certs;
+    std::string text = read_text_file(cert, Errc::input);  // a file that cannot be read stops it: never renew a part silently
     try {
-      certs = Certificate::all_from_pem(read_text_file(cert, Errc::input), cert);
+      certs = Certificate::all_from_pem(text, cert);
     } catch (const Error&) {
-      continue;
+      continue;  // not a certificate (a CRL in PEM, a key with another name)
     }
     if (certs.empty() || certs.front().is_ca()) continue;
     out.push_back({cert, key});
@@ -111,16 +112,22 @@ std::vector<OutputFile> refreshed_manifests(const std::vector<Job>& jobs) {
 
 // Step 3 of renew: one transaction (transaction.hpp) swaps every pair, records the new serials in
 // the CA index and refreshes the MANIFESTs; a failure before its commit point changes nothing.
-// An index whose folder cannot be written is left out (a warning, as for issue).
+// Pairs still in regular files are first moved behind etcd-pki's symlinks, unchanged, in a
+// transaction of their own. An index whose folder cannot be written is left out (a warning, as
+// for issue).
 void swap_all(std::vector<Job>& jobs, const std::string& ca_cert_path, CaIndex index, const std::string& journal,
               RenewResult& result) {
+  std::vector<detail::PairSwap> swaps;
+  detail::Transaction move(journal, 0700);
+  for (auto& j : jobs) {
+    swaps.emplace_back(OutputFile{j.target.cert_path, j.cert_pem, 0644, true}, OutputFile{j.target.key_path, j.key_pem, 0600, true});
+    swaps.back().stage_move_behind_symlinks(move);
+  }
+  move.commit();
   detail::Transaction tx(journal, 0700);
-  std::vector<detail::StagedPair> staged;
-  for (auto& j : jobs)
-    staged.push_back(detail::stage_pair(tx, OutputFile{j.target.cert_path, j.cert_pem, 0644, true},
-                                        OutputFile{j.target.key_path, j.key_pem, 0600, true}));
+  for (auto& s : swaps) s.stage_swap(tx);
   std::string index_path = CaIndex::path_for(ca_cert_path);
-  if (!jobs.empty() && ::access(fs::path(index_path).parent_path().c_str(), W_OK) == 0) {
+  if (!jobs.empty() && ::access(detail::parent_dir(index_path).c_str(), W_OK) == 0) {
     for (auto& j : jobs) index.record_issued(j.new_cert);
     tx.add_file(index_path, index.to_text(), 0644, true);
   } else if (!jobs.empty()) {
@@ -130,9 +137,9 @@ void swap_all(std::vector<Job>& jobs, const std::string& ca_cert_path, CaIndex i
   tx.commit();
   for (size_t i = 0; i < jobs.size(); ++i) {
     Job& j = jobs[i];
-    staged[i].prune();
+    swaps[i].prune();
     for (auto& w : j.warnings) result.warnings.push_back(w);
-    result.renewed.push_back({j.target.cert_path, j.old_cert.serial_hex(), j.new_cert.serial_hex(), j.new_cert.not_after(), staged[i].backup});
+    result.renewed.push_back({j.target.cert_path, j.old_cert.serial_hex(), j.new_cert.serial_hex(), j.new_cert.not_after(), swaps[i].backup()});
   }
 }
 

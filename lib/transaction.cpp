@@ -103,7 +103,15 @@ void Transaction::apply() {
                   journal_dir_)
           .with_hint(Hint::repair);
   }
-  sync_filesystems(dirs);
+  try {
+    try {
+      sync_filesystems(dirs);
+    } catch (const Error&) {
+      sync_filesystems(dirs);  // once more at once, as for the renames
+    }
+  } catch (const Error& e) {  // every file is in place; the journal stays until the sync is done
+    throw Error(Errc::io, e.message() + "; the change is complete but not yet durable", journal_dir_).with_hint(Hint::repair);
+  }
   std::string journal = journal_path(journal_dir_);
   if (::unlink(journal.c_str()) != 0 && ::unlink(journal.c_str()) != 0)
     throw Error(Errc::io, "cannot remove the journal " + journal + ": " + errno_text(errno) + "; the change is complete",
@@ -257,8 +265,11 @@ std::vector<Repair> repair_folder(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw Error(Errc::usage, "not a folder", dir);
   std::vector<std::string> folders{dir};
-  for (const auto& e : fs::directory_iterator(dir, ec))
-    if (e.is_directory(ec) && e.path().filename().string().front() != '.') folders.push_back(e.path().string());
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_directory(ec)) continue;
+    if (it->path().filename().string().front() == '.') it.disable_recursion_pending();  // renew's generations
+    else folders.push_back(it->path().string());
+  }
   std::sort(folders.begin() + 1, folders.end());
   std::vector<Repair> out;
   for (const auto& f : folders) {
