@@ -65,7 +65,10 @@ run_asan() {
   export LSAN_OPTIONS="report_objects=1"
   say "whole ctest suite under ASan+UBSan+LSan (reports: build-asan/sanitizer-logs/)"
   t0=$(date +%s)
-  (cd build-asan && ctest --output-on-failure -j "$JOBS") || rc=$?
+  # Not e2e_test_faults: it makes every openat/write/... of the process fail in turn, the
+  # sanitizer runtime's own (/proc/self/maps, its log files) included, which is a test of ASan,
+  # not of etcd-pki. The paths it drives (roll back, recover) run under ASan in test_transaction.
+  (cd build-asan && ctest --output-on-failure -j "$JOBS" -E '^e2e_test_faults$') || rc=$?
   echo "sanitize: ctest under ASan took $(secs "$t0")s (exit $rc)"
   check_logs "$logs" "ASan/UBSan/LSan" || return 1
   if [ "$rc" -ne 0 ]; then
