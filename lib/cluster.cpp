@@ -144,8 +144,9 @@ void make_all(const ClusterPlan& plan, const ClusterSpec& spec, const ClusterOpt
 void add_member_files(const ClusterSpec& spec, const ClusterLayout& layout, const Certificate& ca_cert,
                       const std::map<std::string, Pair>& pairs, std::vector<OutputFile>& files) {
   const std::string ca_pem = ca_cert.to_pem();
+  const ClusterFacts facts = ClusterFacts::of(spec);
   for (const auto& m : spec.members) {
-    std::string conf = render_etcd_config(spec, m, layout), env = render_etcdctl_env(spec, m, layout);
+    std::string conf = render_etcd_config(spec, facts, m, layout), env = render_etcdctl_env(facts, m, layout);
     std::vector<ManifestEntry> entries{{layout.member_ca_rel(), &ca_pem, &ca_cert}};
     for (MemberCert mc : layout.member_certs()) {
       const Pair& p = pairs.at(m.name + "/" + to_string(mc));

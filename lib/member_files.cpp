@@ -38,7 +38,13 @@ std::string manifest_line(const std::string& rel, const std::string& data, const
 
 }  // namespace
 
-std::string render_etcd_config(const ClusterSpec& spec, const MemberSpec& m, const ClusterLayout& layout) {
+ClusterFacts ClusterFacts::of(const ClusterSpec& spec) {
+  ClusterFacts f{spec.initial_cluster(), {}};
+  for (const auto& m : spec.members) f.client_endpoints += (f.client_endpoints.empty() ? "" : ",") + url(m.url_host(), m.client_port);
+  return f;
+}
+
+std::string render_etcd_config(const ClusterSpec& spec, const ClusterFacts& facts, const MemberSpec& m, const ClusterLayout& layout) {
   std::string host = m.url_host();
   std::string listen_host = m.ips.empty() ? "0.0.0.0" : host;
   std::string listen_client = url(listen_host, m.client_port);
@@ -49,7 +55,7 @@ std::string render_etcd_config(const ClusterSpec& spec, const MemberSpec& m, con
                url(host, m.peer_port),
                listen_client,
                url(host, m.client_port),
-               spec.initial_cluster(),
+               facts.initial_cluster,
                spec.cluster_token,
                "new",
                tls(layout, MemberCert::server),
@@ -58,11 +64,9 @@ std::string render_etcd_config(const ClusterSpec& spec, const MemberSpec& m, con
                      "Add data-dir (and anything else) before starting: etcd --config-file " + std::string(etcd_config_file)});
 }
 
-std::string render_etcdctl_env(const ClusterSpec& spec, const MemberSpec& m, const ClusterLayout& layout) {
-  std::string endpoints;
-  for (const auto& other : spec.members) endpoints += (endpoints.empty() ? "" : ",") + url(other.url_host(), other.client_port);
+std::string render_etcdctl_env(const ClusterFacts& facts, const MemberSpec& m, const ClusterLayout& layout) {
   MemberCert ctl = layout.etcdctl_cert();
-  return to_env({endpoints, layout.installed(layout.member_ca_rel()), layout.installed(layout.member_rel(ctl, false)),
+  return to_env({facts.client_endpoints, layout.installed(layout.member_ca_rel()), layout.installed(layout.member_rel(ctl, false)),
                  layout.installed(layout.member_rel(ctl, true))},
                 {"etcdctl settings for member " + m.name + ": set -a; . ./" + std::string(etcdctl_env_file) + "; set +a"});
 }

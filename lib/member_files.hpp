@@ -13,10 +13,18 @@
 
 namespace etcd_pki::detail {
 
+// What every member's files share, computed once per cluster (a thousand members' initial
+// cluster is 40 KB): the initial cluster, every member's client URL.
+struct ClusterFacts {
+  std::string initial_cluster, client_endpoints;
+  static ClusterFacts of(const ClusterSpec& spec);
+};
+
 // etcd.conf.yml: the member's name, URLs, initial cluster and TLS settings at the install paths.
-std::string render_etcd_config(const ClusterSpec& spec, const MemberSpec& member, const ClusterLayout& layout);
+std::string render_etcd_config(const ClusterSpec& spec, const ClusterFacts& facts, const MemberSpec& member,
+                               const ClusterLayout& layout);
 // etcdctl.env: every member's client URL, the member's own trust file and etcdctl certificate.
-std::string render_etcdctl_env(const ClusterSpec& spec, const MemberSpec& member, const ClusterLayout& layout);
+std::string render_etcdctl_env(const ClusterFacts& facts, const MemberSpec& member, const ClusterLayout& layout);
 
 // One file of a member folder for its MANIFEST: its path in the folder, its content and, for a
 // certificate, the certificate (parsed from `data` when null).

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 
 #include "etcd_pki/files.hpp"
@@ -24,7 +25,9 @@ namespace {
 std::string absolute(const std::string& p) {
   std::error_code ec;
   auto a = fs::absolute(p, ec);
-  return ec ? p : a.lexically_normal().string();
+  std::string out = ec ? p : a.lexically_normal().string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
 }
 
 bool present(const std::string& p) {
@@ -56,19 +59,33 @@ void Transaction::add_symlink(std::string target, std::string path) {
   entries_.push_back(Entry{std::move(path), {}, {}, std::move(target), 0777, true, true, false});
 }
 
-std::string Transaction::journal_text(const char* state) const {
-  Json moves = Json::array();
-  for (const auto& e : entries_) moves.push_back({{"tmp", absolute(e.tmp)}, {"path", absolute(e.path)}});
-  Json dirs = Json::array();
-  for (const auto& d : made_dirs_) dirs.push_back(absolute(d));
-  return Json{{"state", state}, {"moves", moves}, {"dirs", dirs}}.dump() + "\n";
+// The journal's JSON: every path absolute (a later run may start elsewhere). The moves and folders
+// are the same in both journals: built once.
+std::string Transaction::journal_text(const char* state) {
+  if (journal_body_.empty()) {
+    std::map<std::string, std::string> absolute_dir;  // thousands of files share a few folders
+    auto abs = [&](const std::string& p) {
+      std::string dir = parent_dir(p);
+      auto it = absolute_dir.find(dir);
+      if (it == absolute_dir.end()) it = absolute_dir.emplace(dir, absolute(dir)).first;
+      return it->second + "/" + fs::path(p).filename().string();
+    };
+    Json moves = Json::array();
+    for (const auto& e : entries_) moves.push_back({{"tmp", abs(e.tmp)}, {"path", abs(e.path)}});
+    Json dirs = Json::array();
+    for (const auto& d : made_dirs_) dirs.push_back(absolute(d));
+    journal_body_ = Json{{"moves", moves}, {"dirs", dirs}}.dump();
+  }
+  return std::string(R"({"state":")") + state + "\"," + journal_body_.substr(1) + "\n";
 }
 
 // The folders first (so that the journal can name them), the prepared journal, then every temp.
 // The prepared journal is not synced: it only serves to clean up after a killed run.
 void Transaction::stage() {
   for (auto& e : entries_) e.tmp = temp_name(e.path);
+  std::set<std::string> dirs_done;
   for (const auto& e : entries_) {
+    if (!dirs_done.insert(parent_dir(e.path)).second) continue;
     size_t before = made_dirs_.size();
     make_dirs(parent_dir(e.path), dir_mode_, made_dirs_);
     if (e.has_owner && ::geteuid() == 0)

@@ -56,7 +56,7 @@ class Transaction {
     uid_t uid = 0;
     gid_t gid = 0;
   };
-  std::string journal_text(const char* state) const;
+  std::string journal_text(const char* state);
   void stage();
   void apply();
   bool roll_back() noexcept;
@@ -65,7 +65,7 @@ class Transaction {
   mode_t dir_mode_;
   std::vector<Entry> entries_;
   std::vector<std::string> made_dirs_;
-  std::string committed_tmp_;
+  std::string committed_tmp_, journal_body_;
   bool committed_made_ = false;
   bool journal_written_ = false, committed_ = false;
 };

@@ -94,12 +94,7 @@ def diff_same(before, root):
     if before["exists"] and not now["exists"]:
         return [f"{root} is gone"]
     b, n = before["paths"], now["paths"]
-    missing = sorted(set(b) - set(n))
-    extra = sorted(set(n) - set(b))
-    if missing:
-        problems.append(f"{len(missing)} path(s) gone: " + " ".join(missing[:5]))
-    if extra:
-        problems.append(f"{len(extra)} new path(s): " + " ".join(extra[:5]))
+    problems += path_set_problems(b, n, "gone", "new path(s)")
     changed = [p for p in sorted(set(b) & set(n)) if b[p]["sha"] != n[p]["sha"]]
     if changed:
         problems.append(f"{len(changed)} path(s) with other content: " + " ".join(changed[:5]))
@@ -290,18 +285,25 @@ def make_spec(dir1, dir2, before=None):
     return spec
 
 
+def path_set_problems(want, have, missing_word, extra_words):
+    """The paths of `want` not in `have`, and those of `have` not in `want`, in one line each."""
+    problems = []
+    missing = sorted(set(want) - set(have))
+    extra = sorted(set(have) - set(want))
+    if missing:
+        problems.append(f"{len(missing)} path(s) {missing_word}: " + " ".join(missing[:5]))
+    if extra:
+        problems.append(f"{len(extra)} {extra_words}: " + " ".join(extra[:5]))
+    return problems
+
+
 # ---- the complete-state check --------------------------------------------------------------------
 def check_complete(spec, root, verify_rc):
     problems = []
     now = snapshot(root)
     paths = now["paths"]
     want = spec["paths"]
-    missing = sorted(set(want) - set(paths))
-    extra = sorted(set(paths) - set(want))
-    if missing:
-        problems.append(f"{len(missing)} path(s) missing: " + " ".join(missing[:5]))
-    if extra:
-        problems.append(f"{len(extra)} path(s) the clean run does not have: " + " ".join(extra[:5]))
+    problems += path_set_problems(want, paths, "missing", "path(s) the clean run does not have")
     pem_files = []
     for rel in sorted(set(want) & set(paths)):
         w, e = want[rel], paths[rel]

@@ -210,26 +210,26 @@ TEST_CASE("render_etcd_config: read back by parse_etcd_yaml", "[cluster][plan]")
   ClusterSpec spec = ClusterSpec::from_initial_cluster("a=https://10.0.0.1:2380,b=https://[fd00::2]:2390,c=https://c.example.com:2380");
   spec.cluster_token = "tok \"x\"";
   ClusterLayout cfssl = ClusterLayout::make(Layout::cfssl, "out", "/opt/pki/");
-  EtcdConfig a = parse_etcd_yaml(render_etcd_config(spec, spec.members[0], cfssl));
+  EtcdConfig a = parse_etcd_yaml(render_etcd_config(spec, ClusterFacts::of(spec), spec.members[0], cfssl));
   CHECK(a == EtcdConfig{"a", "https://10.0.0.1:2380", "https://10.0.0.1:2380", "https://10.0.0.1:2379,https://127.0.0.1:2379",
                         "https://10.0.0.1:2379", spec.initial_cluster(), "tok \"x\"", "new",
                         EtcdTls{"/opt/pki/server.pem", "/opt/pki/server-key.pem", "/opt/pki/ca.pem", true},
                         EtcdTls{"/opt/pki/peer.pem", "/opt/pki/peer-key.pem", "/opt/pki/ca.pem", true}});
-  EtcdConfig b = parse_etcd_yaml(render_etcd_config(spec, spec.members[1], cfssl));
+  EtcdConfig b = parse_etcd_yaml(render_etcd_config(spec, ClusterFacts::of(spec), spec.members[1], cfssl));
   CHECK(b.listen_peer_urls == "https://[fd00::2]:2390");
   CHECK(b.advertise_client_urls == "https://[fd00::2]:2379");
   // A member known by name only listens on every address.
-  EtcdConfig c = parse_etcd_yaml(render_etcd_config(spec, spec.members[2], cfssl));
+  EtcdConfig c = parse_etcd_yaml(render_etcd_config(spec, ClusterFacts::of(spec), spec.members[2], cfssl));
   CHECK(c.listen_peer_urls == "https://0.0.0.0:2380");
   CHECK(c.initial_advertise_peer_urls == "https://c.example.com:2380");
   CHECK(url_hosts(c.listen_client_urls) == std::vector<std::string>{"127.0.0.1"});
 
   ClusterLayout kubeadm = ClusterLayout::make(Layout::kubeadm, "out");
-  EtcdConfig k = parse_etcd_yaml(render_etcd_config(spec, spec.members[0], kubeadm));
+  EtcdConfig k = parse_etcd_yaml(render_etcd_config(spec, ClusterFacts::of(spec), spec.members[0], kubeadm));
   CHECK(k.client == EtcdTls{"/etc/kubernetes/pki/etcd/server.crt", "/etc/kubernetes/pki/etcd/server.key",
                             "/etc/kubernetes/pki/etcd/ca.crt", true});
   CHECK(k.peer.cert_file == "/etc/kubernetes/pki/etcd/peer.crt");
-  std::string env = render_etcdctl_env(spec, spec.members[0], kubeadm);
+  std::string env = render_etcdctl_env(ClusterFacts::of(spec), spec.members[0], kubeadm);
   CHECK_THAT(env, Catch::Matchers::Contains(
                       "ETCDCTL_ENDPOINTS=https://10.0.0.1:2379,https://[fd00::2]:2379,https://c.example.com:2379\n"));
   CHECK_THAT(env, Catch::Matchers::Contains("ETCDCTL_CERT=/etc/kubernetes/pki/etcd/healthcheck-client.crt\n"));
