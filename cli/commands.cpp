@@ -155,6 +155,7 @@ int cluster(const ClusterArgs& a) {
   if (spec.ca_expiry.count() <= 0) throw Error(Errc::config, "validity must be positive", "--ca-expiry");
   spec.validate(source);
 
+  report_repairs(a.out_dir);  // build_cluster would complete it too, silently
   ClusterOptions opt;
   opt.out_dir = a.out_dir;
   if (a.layout == "kubeadm") opt.layout = Layout::kubeadm;

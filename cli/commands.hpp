@@ -93,6 +93,9 @@ Passphrase ca_passphrase(const std::string& file);
 
 // "etcd-pki: warning: ..." lines on stderr.
 void print_warnings(const std::vector<std::string>& warnings);
+// Completes (or removes) the changes interrupted runs left in `dir` and below, saying what it did
+// ("etcd-pki: DIR: completed an interrupted change ..."); false when there was none or no `dir`.
+bool report_repairs(const std::string& dir);
 
 // "etcd-csr.json" -> "etcd", "server.json" -> "server", "etcd.csr" -> "etcd".
 std::string default_base_name(const std::string& input, const std::string& fallback);

@@ -101,6 +101,7 @@ int renew(const RenewArgs& a) {
     }
   }
   if (targets.empty()) throw Error(Errc::usage, "give the certificates or folders to renew");
+  report_repairs(cluster_dir);  // renew would complete it too, silently
   CaFiles ca = ca_files(a.ca, cluster_dir);
   Signer signer = signer_for(ca);
   RenewOptions opt;
@@ -124,6 +125,7 @@ int renew(const RenewArgs& a) {
 namespace {
 
 int revoke_serial(const RevokeArgs& a) {
+  report_repairs(a.ca.dir);
   CaFiles ca = ca_files(a.ca);
   Signer signer = signer_for(ca);
   RevocationReason reason = parse_revocation_reason(a.reason);
@@ -169,6 +171,7 @@ int revoke_serial(const RevokeArgs& a) {
 }
 
 int write_ca_crl(const CaArgs& a, const std::string& next_update) {
+  report_repairs(a.dir);
   CaFiles ca = ca_files(a);
   Signer signer = signer_for(ca);
   CrlOptions copt;
@@ -182,12 +185,18 @@ int write_ca_crl(const CaArgs& a, const std::string& next_update) {
 
 }  // namespace
 
-int repair(const std::string& dir) {
+bool report_repairs(const std::string& dir) {
+  std::error_code ec;
+  if (dir.empty() || !fs::is_directory(dir, ec)) return false;
   auto done = repair_folder(dir);
   for (const auto& r : done)
     std::cerr << "etcd-pki: " << r.folder << ": " << (r.completed ? "completed an interrupted change (" : "removed an unfinished change (")
               << r.files << (r.completed ? " file(s) moved into place)\n" : " temporary file(s) removed; nothing had changed)\n");
-  if (done.empty()) std::cerr << "etcd-pki: " << dir << ": nothing to repair\n";
+  return !done.empty();
+}
+
+int repair(const std::string& dir) {
+  if (!report_repairs(dir)) std::cerr << "etcd-pki: " << dir << ": nothing to repair\n";
   return 0;
 }
 

@@ -284,8 +284,10 @@ std::vector<Repair> repair_folder(const std::string& dir) {
   std::vector<std::string> folders{dir};
   for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (!it->is_directory(ec)) continue;
-    if (it->path().filename().string().front() == '.') it.disable_recursion_pending();  // renew's generations
-    else folders.push_back(it->path().string());
+    // Two levels hold every journal etcd-pki writes (OUT/MEMBER/etcd); hidden folders hold renew's
+    // generations.
+    if (it.depth() >= 1 || it->path().filename().string().front() == '.') it.disable_recursion_pending();
+    if (it->path().filename().string().front() != '.') folders.push_back(it->path().string());
   }
   std::sort(folders.begin() + 1, folders.end());
   std::vector<Repair> out;

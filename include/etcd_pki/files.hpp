@@ -40,8 +40,9 @@ struct Repair {
   bool completed = false;  // a committed change, completed (else an uncommitted one, removed)
   size_t files = 0;        // files moved into place, or temps removed
 };
-// Completes or removes the changes that interrupted etcd-pki runs left in `dir` and in every
-// non-hidden folder below it (a cluster folder's ca/ and member folders). Errc::io when it cannot.
+// Completes or removes the changes that interrupted etcd-pki runs left in `dir` and in the
+// non-hidden folders two levels below it (a cluster folder's ca/, member folders and kubeadm's
+// MEMBER/etcd). Errc::io when it cannot.
 std::vector<Repair> repair_folder(const std::string& dir);
 
 // Replaces a certificate and its key (in the same folder) so that the pair switches at one

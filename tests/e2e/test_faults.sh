@@ -143,6 +143,7 @@ for s in $SCENARIOS; do
   "${FS[@]}" spec "$s.clean1" "$s.clean2" --before "$s.before.json" >"$s.spec.json" || { fail "$name: no spec from the clean runs"; continue; }
   quiet "$E" verify "$s.clean1"
   VRC=$RC
+  echo "$VRC" >"$WORK/$s.vrc"
   problems=$(fs complete "$s.spec.json" "$s.clean2" --verify-rc "$VRC")
   expect_eq "$name: the checker accepts a clean run as complete" "" "$problems"
   problems=$(fs same "$s.before.json" "before.$s/pki")
@@ -173,6 +174,33 @@ for s in $SCENARIOS; do
   echo "# scenario $name: $((SECONDS - st)) s"
 done
 cd "$WORK" || exit 1
+
+# ---- the next run, not repair: killed at each rename, the same command run again must end in the
+# complete state, and say so where it completed (or removed) an interrupted change.
+for s in b c d; do
+  [[ " $SCENARIOS " == *" $s "* ]] || continue
+  scenario_cmd "$s"
+  VRC=$(cat "$WORK/$s.vrc")
+  count=$(grep -cE "^[0-9]+ +rename\(" "$WORK/$s.trace")
+  said=0 bad=0
+  for n in $(seq 1 "$count"); do
+    restore "$s"
+    quiet strace -f -o /dev/null -e trace=rename -e inject="rename:signal=KILL:when=$n" "${CMD[@]}"
+    quiet "${CMD[@]}"
+    rc=$RC
+    grep -q "an interrupted change\|an unfinished change" "$RUN_DIR/err" && said=$((said + 1))
+    problems=$(fs complete "$WORK/$s.spec.json" pki --verify-rc "$VRC" --scan "$R")
+    [ "$s" != b ] && problems=""  # renew and revoke run again change more than one clean run: judged by exit code
+    if [ "$rc" != 0 ] || [ -n "$problems" ]; then
+      bad=$((bad + 1)); fail "$s: killed at rename $n, run again: exit $rc ${problems//$'\n'/; }"
+    fi
+  done
+  cd "$WORK" || exit 1
+  [ "$bad" = 0 ] && pass "$s: killed at each of $count renames, the next run completes"
+  if [ "$count" -gt 0 ]; then
+    if [ "$said" -gt 0 ]; then pass "$s: the next run says what it completed ($said of $count)"; else fail "$s: the next run never said it completed an interrupted change"; fi
+  fi
+done
 
 echo "# bad = the run broke a rule; state = of those, the folder itself was wrong (not only repair's exit code)"
 printf '# %-20s %-5s %-10s %5s %5s %6s\n' scenario pass class runs bad state
