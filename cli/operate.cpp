@@ -91,6 +91,7 @@ int renew(const RenewArgs& a) {
   for (const auto& p : a.paths) {
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
+      if (find_cluster_ca(p)) report_repairs(p);  // before listing: renew would complete it too, silently
       auto found = find_renew_targets(p);
       if (found.empty()) throw Error(Errc::usage, "no certificate with its key found to renew", p);
       targets.insert(targets.end(), found.begin(), found.end());
@@ -101,7 +102,6 @@ int renew(const RenewArgs& a) {
     }
   }
   if (targets.empty()) throw Error(Errc::usage, "give the certificates or folders to renew");
-  report_repairs(cluster_dir);  // renew would complete it too, silently
   CaFiles ca = ca_files(a.ca, cluster_dir);
   Signer signer = signer_for(ca);
   RenewOptions opt;

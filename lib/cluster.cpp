@@ -86,9 +86,7 @@ ExistingCert read_existing(const CertPlan& c, const Signer* signer, bool force, 
 void make_all(const ClusterPlan& plan, const ClusterSpec& spec, const ClusterOptions& opt, TimePoint now,
               std::optional<Signer>& signer, std::map<std::string, Pair>& pairs, std::vector<OutputFile>& files,
               ClusterResult& result) {
-  std::vector<const CertPlan*> to_make = plan.with(Action::issue);
-  for (const CertPlan* c : plan.with(Action::reissue)) to_make.push_back(c);
-  std::sort(to_make.begin(), to_make.end());  // plan order: certs is one vector
+  const std::vector<const CertPlan*> to_make = plan.to_make();
   std::vector<KeySpec> specs;
   if (plan.ca_request) specs.push_back(plan.ca_request->key);
   for (const CertPlan* c : to_make) specs.push_back(c->key);

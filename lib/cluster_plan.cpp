@@ -83,6 +83,13 @@ std::vector<const CertPlan*> ClusterPlan::with(Action action) const {
   return out;
 }
 
+std::vector<const CertPlan*> ClusterPlan::to_make() const {
+  std::vector<const CertPlan*> out;
+  for (const auto& c : certs)
+    if (c.action == Action::issue || c.action == Action::reissue) out.push_back(&c);
+  return out;
+}
+
 CaSource ca_source(const ClusterSpec& spec, bool force, bool ca_files) {
   if (!spec.ca_cert_file.empty()) return CaSource::external;
   return !force && ca_files ? CaSource::existing : CaSource::make;

@@ -68,6 +68,7 @@ struct ClusterPlan {
   std::vector<CertPlan> certs;        // members in spec order (server, peer, ...), then clients
 
   std::vector<const CertPlan*> with(Action action) const;
+  std::vector<const CertPlan*> to_make() const;  // issue and reissue, in plan order
 };
 
 // Where the CA comes from: the spec's, the one in the folder (unless `force`), or a new one.

@@ -315,13 +315,12 @@ void write_with_index(std::vector<OutputFile> files, bool overwrite, mode_t dir_
   write_files(files, overwrite, dir_mode, journal_dir);
 }
 
-// The journal folder of a write of `files` with the index (given, or their common folder), with
-// any interrupted change found there completed: the index is read after that.
-std::string recovered_journal(std::vector<OutputFile> files, const std::string& index_path, const std::string& journal_dir) {
-  files.push_back(OutputFile{index_path, {}, 0644, true});
-  std::string journal = journal_dir.empty() ? detail::journal_dir_for(files) : journal_dir;
-  detail::recover(journal);
-  return journal;
+// The journal folder of a write of `files` with the index, with any interrupted change found there
+// completed: the index is read after that.
+std::string recovered_journal(const std::vector<OutputFile>& files, const std::string& index_path, const std::string& journal_dir) {
+  std::vector<std::string> paths{index_path};
+  for (const auto& f : files) paths.push_back(f.path);
+  return detail::recovered_journal_dir(paths, journal_dir);
 }
 
 }  // namespace
@@ -515,42 +514,35 @@ int64_t next_crl_number(const CrlPaths& paths, TimePoint now) {
 // The index changed by `change` (when given: it returns whether it changed anything), the CRL
 // made from it, and the index (when changed) and both CRL files written in one all-or-nothing
 // write, an interrupted earlier change completed first.
-Crl publish_crl(const Signer& signer, const std::string& ca_cert_path, const CrlOptions& options,
-                const std::function<bool(CaIndex&)>& change) {
+Revocation publish_crl(const Signer& signer, const std::string& ca_cert_path, const CrlOptions& options,
+                       const std::function<bool(CaIndex&)>& change) {
   std::string index_path = CaIndex::path_for(ca_cert_path);
   CrlPaths paths = CrlPaths::for_ca(ca_cert_path);
-  std::vector<OutputFile> files{OutputFile{index_path, {}, 0644, true}, OutputFile{paths.der, {}, 0644, true},
-                                OutputFile{paths.pem, {}, 0644, true}};
-  std::string journal = detail::journal_dir_for(files);
-  detail::recover(journal);
+  std::string journal = detail::recovered_journal_dir({index_path, paths.der, paths.pem});
   FolderLocks locks({journal, folder_of(index_path), folder_of(paths.der)});
   CrlOptions opt = options;
   if (!opt.number) opt.number = next_crl_number(paths, now_or(opt.now));
   CaIndex index = CaIndex::load(index_path);
   bool changed = change && change(index);
   Crl crl = Crl::make(signer, index, opt);
-  files[1].content = crl.to_der();
-  files[2].content = crl.to_pem();
-  if (changed) files[0].content = index.to_text();
-  else files.erase(files.begin());
+  std::vector<OutputFile> files;
+  if (changed) files.push_back(OutputFile{index_path, index.to_text(), 0644, true});
+  files.push_back(OutputFile{paths.der, crl.to_der(), 0644, true});
+  files.push_back(OutputFile{paths.pem, crl.to_pem(), 0644, true});
   write_files(files, false, 0755, journal);
-  return crl;
+  return Revocation{changed, crl};
 }
 
 }  // namespace
 
 Crl write_crl(const Signer& signer, const std::string& ca_cert_path, const CrlOptions& options) {
-  return publish_crl(signer, ca_cert_path, options, nullptr);
+  return publish_crl(signer, ca_cert_path, options, nullptr).crl;
 }
 
 Revocation revoke_and_write_crl(const Signer& signer, const std::string& ca_cert_path, const std::string& serial_hex,
                                 RevocationReason reason, const std::optional<Certificate>& cert, const CrlOptions& options) {
-  bool changed = false;
-  Crl crl = publish_crl(signer, ca_cert_path, options, [&](CaIndex& index) {
-    changed = index.revoke(serial_hex, now_or(options.now), reason, cert);
-    return changed;
-  });
-  return Revocation{changed, crl};
+  return publish_crl(signer, ca_cert_path, options,
+                     [&](CaIndex& index) { return index.revoke(serial_hex, now_or(options.now), reason, cert); });
 }
 
 }  // namespace etcd_pki

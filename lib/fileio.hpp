@@ -58,6 +58,6 @@ class PairSwap {
 
 // The folder a change of `files` keeps its journal in (transaction.hpp): their deepest common
 // folder, unless that is "/" (then the first file's folder).
-std::string journal_dir_for(const std::vector<OutputFile>& files);
+std::string journal_dir_for(const std::vector<std::string>& paths);
 
 }  // namespace etcd_pki::detail

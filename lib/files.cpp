@@ -54,11 +54,6 @@ void fsync_dir(const std::string& dir) {
   }
 }
 
-// From this many files on, write_files syncs whole file systems instead of each file: two
-// syncfs calls instead of one fsync per file and folder (the costs: docs/performance.md, "Durable
-// writes"). A single file (the CA index, a CRL) is fsynced, leaving other writers' data alone.
-constexpr size_t kBatchFiles = 3;
-
 // syncfs(2) once for each file system holding one of `dirs`.
 void sync_filesystems(const std::set<std::string>& dirs) {
   std::set<dev_t> done;
@@ -118,12 +113,12 @@ void write_new_file(const std::string& path, const std::string& content, mode_t 
   }
 }
 
-std::string journal_dir_for(const std::vector<OutputFile>& files) {
+std::string journal_dir_for(const std::vector<std::string>& paths) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::path common;
-  for (const auto& f : files) {
-    fs::path dir = fs::absolute(parent_dir(f.path), ec).lexically_normal();
+  for (const auto& path : paths) {
+    fs::path dir = fs::absolute(parent_dir(path), ec).lexically_normal();
     if (common.empty()) {
       common = dir;
       continue;
@@ -136,7 +131,7 @@ std::string journal_dir_for(const std::vector<OutputFile>& files) {
   while (out.size() > 1 && out.back() == '/') out.pop_back();
   // Never a journal at the root of the file system: then the first file's folder (its journal is
   // found by the command that wrote it, which names the same files).
-  if (out.empty() || out == "/") return parent_dir(files.front().path);
+  if (out.empty() || out == "/") return parent_dir(paths.front());
   return out;
 }
 
@@ -148,7 +143,6 @@ using namespace detail;
 
 namespace {
 
-// Removes the temp files it holds unless released.
 // Removes the temp files and (emptied) new folders it holds unless cleared: a failed call leaves
 // the tree as it was.
 struct Undo {
@@ -159,10 +153,6 @@ struct Undo {
     for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) ::rmdir(it->c_str());
   }
 };
-
-}  // namespace
-
-namespace {
 
 // The checks before anything is written: an existing path needs `overwrite` or the file's
 // `replace`, and must not be a folder.
@@ -202,8 +192,10 @@ void write_files(const std::vector<OutputFile>& files, bool overwrite, mode_t di
   std::set<std::string> seen;
   for (const auto& f : files)
     if (!seen.insert(f.path).second) throw Error(Errc::usage, "the same output path is given twice", f.path);
-  const std::string journal = files.size() == 1 ? std::string() : journal_dir.empty() ? journal_dir_for(files) : journal_dir;
-  if (!journal.empty()) recover(journal);  // an interrupted change first: it may touch these files
+  std::vector<std::string> paths;
+  for (const auto& f : files) paths.push_back(f.path);
+  // An interrupted change first: it may touch these files.
+  const std::string journal = files.size() == 1 ? std::string() : recovered_journal_dir(paths, journal_dir);
   std::set<std::string> dirs;
   for (const auto& f : files) dirs.insert(parent_dir(f.path));
   if (!journal.empty()) dirs.insert(journal);

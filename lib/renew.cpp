@@ -155,12 +155,11 @@ RenewResult renew(const std::vector<RenewTarget>& targets, const Signer& signer,
   // 1. Check everything before changing anything, after completing an interrupted change found in
   // the journal's folder (the deepest folder common to the pairs and the CA index). Another
   // etcd-pki writing these folders waits until this is done: all are locked together, in one order.
-  std::vector<OutputFile> touched{OutputFile{CaIndex::path_for(ca_cert_path), {}, 0644, true}};
-  for (const auto& t : targets) touched.push_back(OutputFile{t.cert_path, {}, 0644, true});
-  const std::string journal = detail::journal_dir_for(touched);
-  detail::recover(journal);
+  std::vector<std::string> touched{CaIndex::path_for(ca_cert_path)};
+  for (const auto& t : targets) touched.push_back(t.cert_path);
+  const std::string journal = detail::recovered_journal_dir(touched);
   std::vector<std::string> locked{journal};
-  for (const auto& f : touched) locked.push_back(detail::parent_dir(f.path));
+  for (const auto& p : touched) locked.push_back(detail::parent_dir(p));
   FolderLocks locks(locked);
   CaIndex index = CaIndex::load(CaIndex::path_for(ca_cert_path));  // malformed: nothing is renewed
   std::vector<Job> jobs = check_targets(targets, ca, ca_cert_path, index, opt, now, result);

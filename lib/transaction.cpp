@@ -46,17 +46,18 @@ Transaction::~Transaction() {
 }
 
 void Transaction::add_file(std::string path, std::string content, mode_t mode, bool replace, const struct stat* owner) {
-  Entry e{std::move(path), {}, std::move(content), {}, mode, false, replace, false};
-  if (owner) {
-    e.has_owner = true;
-    e.uid = owner->st_uid;
-    e.gid = owner->st_gid;
-  }
-  entries_.push_back(std::move(e));
+  entries_.push_back(Entry{std::move(path), {}, std::move(content), {}, mode, false, replace, false,
+                           owner ? std::optional<struct stat>(*owner) : std::nullopt});
 }
 
 void Transaction::add_symlink(std::string target, std::string path) {
-  entries_.push_back(Entry{std::move(path), {}, {}, std::move(target), 0777, true, true, false});
+  entries_.push_back(Entry{std::move(path), {}, {}, std::move(target), 0777, true, true, false, std::nullopt});
+}
+
+std::set<std::string> Transaction::folders() const {
+  std::set<std::string> dirs{journal_dir_};
+  for (const auto& e : entries_) dirs.insert(parent_dir(e.path));
+  return dirs;
 }
 
 // The journal's JSON: every path absolute (a later run may start elsewhere). The moves and folders
@@ -88,8 +89,8 @@ void Transaction::stage() {
     if (!dirs_done.insert(parent_dir(e.path)).second) continue;
     size_t before = made_dirs_.size();
     make_dirs(parent_dir(e.path), dir_mode_, made_dirs_);
-    if (e.has_owner && ::geteuid() == 0)
-      for (size_t i = before; i < made_dirs_.size(); ++i) (void)::chown(made_dirs_[i].c_str(), e.uid, e.gid);
+    if (e.owner && ::geteuid() == 0)
+      for (size_t i = before; i < made_dirs_.size(); ++i) (void)::chown(made_dirs_[i].c_str(), e.owner->st_uid, e.owner->st_gid);
   }
   // The journal is the first file made in the folder: a folder where nothing can be written is
   // named by the first file that was to go there.
@@ -101,18 +102,14 @@ void Transaction::stage() {
       if (::symlink(e.link_target.c_str(), e.tmp.c_str()) != 0)
         throw Error(Errc::io, "cannot create a symlink: " + errno_text(errno), e.path);
     } else {
-      struct stat owner {};
-      owner.st_uid = e.uid;
-      owner.st_gid = e.gid;
-      write_new_file(e.tmp, e.content, e.mode, false, e.has_owner ? &owner : nullptr, e.path);
+      write_new_file(e.tmp, e.content, e.mode, false, e.owner ? &*e.owner : nullptr, e.path);
     }
     e.made = true;
   }
 }
 
 void Transaction::apply() {
-  std::set<std::string> dirs{journal_dir_};
-  for (const auto& e : entries_) dirs.insert(parent_dir(e.path));
+  const std::set<std::string> dirs = folders();
   for (auto& e : entries_) {
     // One retry at once: a failed rename (EIO, a full journal) is often a passing fault.
     if (::rename(e.tmp.c_str(), e.path.c_str()) != 0 && ::rename(e.tmp.c_str(), e.path.c_str()) != 0)
@@ -140,15 +137,13 @@ void Transaction::apply() {
 // every temp are durable before it (one syncfs), and every rename into place comes after it.
 void Transaction::commit() {
   if (entries_.empty()) return;
-  std::set<std::string> dirs{journal_dir_};
-  for (const auto& e : entries_) dirs.insert(parent_dir(e.path));
   std::string journal = journal_path(journal_dir_);
   try {
     stage();
     committed_tmp_ = temp_name(journal);
     write_new_file(committed_tmp_, journal_text("committed"), 0600, false, nullptr, entries_.front().path);
     committed_made_ = true;
-    sync_filesystems(dirs);
+    sync_filesystems(folders());
     if (::rename(committed_tmp_.c_str(), journal.c_str()) != 0) throw Error(Errc::io, "cannot commit: " + errno_text(errno), journal);
   } catch (const Error& e) {
     if (roll_back()) throw Error(e.category(), e.message() + " (nothing changed)", e.source(), e.field()).with_hint(e.hint());
@@ -206,10 +201,6 @@ void remove_journal_temps(const std::string& journal_dir) {
     if (e.path().filename().string().rfind(prefix, 0) == 0) ::unlink(e.path().c_str());
 }
 
-}  // namespace
-
-namespace {
-
 // The journal, or null when it is not one this code wrote whole: a prepared journal cut short
 // (no temp was made yet), or anything else under that name.
 Json read_journal(const std::string& path) {
@@ -251,6 +242,12 @@ std::vector<std::string> journal_folders(const std::string& journal_dir, const J
 }
 
 }  // namespace
+
+std::string recovered_journal_dir(const std::vector<std::string>& paths, const std::string& journal_dir) {
+  std::string journal = journal_dir.empty() ? journal_dir_for(paths) : journal_dir;
+  recover(journal);
+  return journal;
+}
 
 Recovery recover(const std::string& journal_dir) {
   std::string path = journal_path(journal_dir);

@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -51,12 +53,11 @@ class Transaction {
     std::string path, tmp, content, link_target;
     mode_t mode = 0644;
     bool symlink = false, replace = true;
-    bool made = false;  // the temp exists
-    bool has_owner = false;
-    uid_t uid = 0;
-    gid_t gid = 0;
+    bool made = false;                  // the temp exists
+    std::optional<struct stat> owner;  // running as root: the file's owner and group
   };
   std::string journal_text(const char* state);
+  std::set<std::string> folders() const;  // the journal's and every destination's
   void stage();
   void apply();
   bool roll_back() noexcept;
@@ -75,6 +76,11 @@ struct Recovery {
   enum class Kind { none, rolled_forward, rolled_back } kind = Kind::none;
   size_t files = 0;  // files moved into place (forward) or temps removed (back)
 };
+
+// The journal folder of a change touching `paths` (`journal_dir` when given, else their deepest
+// common folder: journal_dir_for), with an interrupted change found there completed first: what
+// is there is read after that.
+std::string recovered_journal_dir(const std::vector<std::string>& paths, const std::string& journal_dir = {});
 
 // Finishes or undoes the change a journal in `journal_dir` describes, holding the folders' locks.
 // Errc::io when it cannot (the journal then stays).
