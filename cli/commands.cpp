@@ -133,6 +133,25 @@ int sign(const SignArgs& a) {
   return 0;
 }
 
+namespace {
+
+// What joining or leaving a running cluster needs on the cluster, in the order to do it.
+void print_member_changes(const ClusterResult& r) {
+  for (const auto& c : r.added)
+    std::cerr << "etcd-pki: " << c.name << " joins the running cluster (its etcd settings say initial-cluster-state existing). "
+              << "First, with etcdctl set up for the cluster:\n  " << c.etcdctl
+              << "\nthen copy its folder to its host and start it.\n";
+  for (const auto& c : r.removed) {
+    std::cerr << "etcd-pki: " << c.name << " is removed: " << c.revoked.size()
+              << " certificate(s) revoked (cessationOfOperation), the CRL refreshed in every member folder";
+    if (!c.moved_to.empty()) std::cerr << ", its folder moved to " << c.moved_to;
+    std::cerr << ". Copy the new CRL to every member's host (no restart), and with etcdctl set up for the cluster:\n  "
+              << c.etcdctl << "\n";
+  }
+}
+
+}  // namespace
+
 int cluster(const ClusterArgs& a) {
   if (a.spec_file.empty() == a.initial_cluster.empty())
     throw Error(Errc::usage, "give either a cluster spec file or --initial-cluster");
@@ -161,6 +180,11 @@ int cluster(const ClusterArgs& a) {
   if (a.layout == "kubeadm") opt.layout = Layout::kubeadm;
   else if (a.layout != "cfssl") throw Error(Errc::usage, "unknown layout \"" + a.layout + "\" (use cfssl or kubeadm)", "--layout");
   opt.install_dir = a.install_dir;
+  if (a.data_dir.empty() || a.data_dir.front() != '/') throw Error(Errc::usage, "must be an absolute path", "--data-dir");
+  opt.data_dir = a.data_dir;
+  if (!a.initial_cluster_state.empty() && a.initial_cluster_state != "new" && a.initial_cluster_state != "existing")
+    throw Error(Errc::usage, "unknown value \"" + a.initial_cluster_state + "\" (use new or existing)", "--initial-cluster-state");
+  opt.initial_cluster_state = a.initial_cluster_state;
   opt.force = a.force;
   opt.threads = a.threads;
   opt.ca_passphrase = ca_passphrase(a.passphrase_file);
@@ -177,6 +201,7 @@ int cluster(const ClusterArgs& a) {
   std::cerr << "etcd-pki: " << spec.members.size() << " members, " << spec.clients.size() << " clients in " << a.out_dir
             << ": issued " << r.issued.size() << ", kept " << r.reused.size() << ", wrote " << r.written.size()
             << " files\n";
+  print_member_changes(r);
   return 0;
 }
 

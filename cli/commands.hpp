@@ -29,6 +29,7 @@ struct ClusterArgs {
   std::string initial_cluster;  // --initial-cluster
   std::vector<std::string> clients;
   std::string key_algo, expiry, ca_expiry, layout = "cfssl", install_dir, out_dir = "pki";
+  std::string data_dir = "/var/lib/etcd", initial_cluster_state;
   std::string passphrase_file;  // of an encrypted CA key (existing or new)
   int key_size = 0;
   unsigned threads = 0;

@@ -98,6 +98,9 @@ void add_cluster_command(CLI::App& app, Args& a) {
   clu->add_option("-o,--out", cl.out_dir, "Output folder")->capture_default_str();
   clu->add_option("--layout", cl.layout, "File names: cfssl (server.pem, ...) or kubeadm (etcd/server.crt, ...)")->capture_default_str();
   clu->add_option("--install-dir", cl.install_dir, "Where the member files go on the hosts (default /etc/etcd/pki; kubeadm: /etc/kubernetes/pki)");
+  clu->add_option("--data-dir", cl.data_dir, "Each member's etcd data dir (ETCD_DATA_DIR)")->capture_default_str();
+  clu->add_option("--initial-cluster-state", cl.initial_cluster_state,
+                  "new | existing for every member (default: a member added to an existing output folder gets existing)");
   clu->add_option("-j,--threads", cl.threads, "Key generation threads (default: all cores)");
   clu->add_flag("-f,--force", cl.force, "Re-issue everything (new CA, new keys), replacing existing files");
   add_passphrase(clu, cl.passphrase_file, "the CA key's passphrase: decrypts an existing CA key, encrypts a new one");

@@ -131,6 +131,7 @@ int revoke_serial(const RevokeArgs& a) {
   RevocationReason reason = parse_revocation_reason(a.reason);
   CrlOptions copt;
   copt.next_update = duration_arg(a.next_update, "--next-update");
+  copt.cluster_dir = a.ca.dir;  // its member folders' ca.crl too
   std::string index_path = CaIndex::path_for(ca.cert);
   std::optional<Certificate> cert;
   std::string serial;
@@ -176,6 +177,7 @@ int write_ca_crl(const CaArgs& a, const std::string& next_update) {
   Signer signer = signer_for(ca);
   CrlOptions copt;
   copt.next_update = duration_arg(next_update, "--next-update");
+  copt.cluster_dir = a.dir;  // its member folders' ca.crl too
   Crl c = write_crl(signer, ca.cert, copt);
   CrlPaths paths = CrlPaths::for_ca(ca.cert);
   std::cerr << "etcd-pki: CRL with " << c.revoked().size() << " revoked certificate(s), next update "

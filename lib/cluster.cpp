@@ -2,10 +2,15 @@
 // the plan names, render the member files (member_files.hpp), write everything at once.
 #include "etcd_pki/cluster.hpp"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "cluster_plan.hpp"
+#include "etcd_config.hpp"
+#include "fileio.hpp"
 #include "etcd_pki/bundle.hpp"
 #include "etcd_pki/crl.hpp"
 #include "etcd_pki/pipeline.hpp"
@@ -137,36 +142,174 @@ void make_all(const ClusterPlan& plan, const ClusterSpec& spec, const ClusterOpt
   }
 }
 
-// Per member: the CA certificate, etcd.conf.yml, etcdctl.env and MANIFEST, each into `files` when
-// its content changed (an unreadable file counts as changed).
-void add_member_files(const ClusterSpec& spec, const ClusterLayout& layout, const Certificate& ca_cert,
-                      const std::map<std::string, Pair>& pairs, std::vector<OutputFile>& files) {
-  const std::string ca_pem = ca_cert.to_pem();
-  const ClusterFacts facts = ClusterFacts::of(spec);
-  for (const auto& m : spec.members) {
-    std::string conf = render_etcd_config(spec, facts, m, layout), env = render_etcdctl_env(facts, m, layout);
-    std::vector<ManifestEntry> entries{{layout.member_ca_rel(), &ca_pem, &ca_cert}};
-    for (MemberCert mc : layout.member_certs()) {
-      const Pair& p = pairs.at(m.name + "/" + to_string(mc));
-      entries.push_back({layout.member_rel(mc, false), &p.cert_pem, p.cert ? &*p.cert : nullptr});
-      entries.push_back({layout.member_rel(mc, true), &p.key_pem, nullptr});
+// The member folders there before the run, with what their etcd settings say (etcd.env, else
+// etcd.conf.yml; unreadable: nothing known).
+std::map<std::string, ExistingMember> read_members(const ClusterLayout& layout) {
+  std::map<std::string, ExistingMember> out;
+  for (const auto& dir : member_dirs(layout.out)) {
+    ExistingMember m;
+    try {
+      std::string env = dir + "/" + std::string(etcd_env_file), yml = dir + "/" + std::string(etcd_config_file);
+      EtcdConfig c = exists(env)   ? parse_etcd_env(read_text_file(env))
+                     : exists(yml) ? parse_etcd_yaml(read_text_file(yml))
+                                   : EtcdConfig{};
+      m.state = c.initial_cluster_state;
+      m.peer_hosts = url_hosts(c.initial_advertise_peer_urls);
+    } catch (const Error&) {
     }
-    entries.push_back({std::string(etcd_config_file), &conf});
-    entries.push_back({std::string(etcdctl_env_file), &env});
-    std::string manifest = render_manifest(m.name, layout, entries);
-    auto derived = [&](const std::string& rel, const std::string& data) {
-      std::string path = layout.member_dir(m.name) + "/" + rel;
-      std::optional<std::string> old;
-      try {
-        if (exists(path)) old = read_text_file(path);
-      } catch (const Error&) {
-      }
-      if (old != data) files.push_back({path, data, 0644, true});
-    };
-    derived(layout.member_ca_rel(), ca_pem);
-    derived(std::string(etcd_config_file), conf);
-    derived(std::string(etcdctl_env_file), env);
-    derived(std::string(manifest_file), manifest);
+    out[std::filesystem::path(dir).filename().string()] = m;
+  }
+  return out;
+}
+
+// Every certificate the CA issued in a member folder, renew's earlier generations too: what
+// removing the member revokes. Unreadable files are skipped (they cannot be used either).
+std::vector<Certificate> issued_in(const std::string& member_dir, const Certificate& ca) {
+  std::vector<Certificate> out;
+  std::set<std::string> serials;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(member_dir, ec); !ec && it != std::filesystem::end(it); it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (!it->is_regular_file(ec) || name.front() == '.' || !is_certificate_name(name)) continue;
+    try {
+      for (const Certificate& c : Certificate::all_from_pem(read_text_file(it->path().string()), it->path().string()))
+        if (!c.is_ca() && c.signed_by(ca) && serials.insert(c.serial_hex()).second) out.push_back(c);
+    } catch (const Error&) {
+    }
+  }
+  return out;
+}
+
+// The CA's side of the write: its index with the new certificates recorded and the removed
+// members' revoked, and the CRL every member folder gets (the CA's ca.crl when it is current,
+// else a new one, valid for `crl_options`, written next to the CA too). Into `files` when the CA's folder is writable;
+// else the index stays as it is (`not_recorded` says why) and nothing can be revoked.
+struct CaRecords {
+  std::string crl_der;
+  std::string not_recorded;
+};
+CaRecords ca_records(const Signer& signer, const std::string& ca_path, const std::vector<Certificate>& issued,
+                     const std::vector<Certificate>& revoke, const CrlOptions& crl_options, std::vector<OutputFile>& files) {
+  const TimePoint now = *crl_options.now;
+  CaRecords r;
+  const std::string index_path = CaIndex::path_for(ca_path), ca_dir = parent_dir(index_path);
+  const CrlPaths crl_paths = CrlPaths::for_ca(ca_path);
+  const bool writable = ::access(ca_dir.c_str(), W_OK) == 0;
+  if (!writable && !revoke.empty())
+    throw Error(Errc::io, "cannot revoke the removed members' certificates: the CA's folder is not writable", ca_dir);
+  CaIndex index;
+  std::string before;
+  try {
+    index = CaIndex::load(index_path);
+    before = index.to_text();
+  } catch (const Error& e) {
+    if (!revoke.empty()) throw;
+    r.not_recorded = e.what();
+  }
+  if (!writable) r.not_recorded = "the CA's folder is not writable";
+  bool revoked = false;
+  for (const auto& c : revoke)
+    revoked |= index.revoke(normalize_serial_hex(c.serial_hex()), now, RevocationReason::cessation_of_operation, c);
+  for (const auto& c : issued) index.record_issued(c);
+  if (writable && r.not_recorded.empty() && index.to_text() != before) files.push_back(OutputFile{index_path, index.to_text(), 0644, true});
+  try {
+    if (!revoked && exists(crl_paths.der)) {
+      std::string der = read_text_file(crl_paths.der, Errc::input);
+      if (Crl::from_bytes(der, crl_paths.der).signed_by(signer.ca_certificate())) r.crl_der = std::move(der);
+    }
+  } catch (const Error&) {  // unreadable: replaced below
+  }
+  if (r.crl_der.empty()) {
+    Crl crl = next_crl(signer, index, ca_path, crl_options);
+    r.crl_der = crl.to_der();
+    if (writable) {
+      files.push_back(OutputFile{crl_paths.der, r.crl_der, 0644, true});
+      files.push_back(OutputFile{crl_paths.pem, crl.to_pem(), 0644, true});
+    }
+  }
+  return r;
+}
+
+// What every member's files are made from.
+struct MemberFiles {
+  const ClusterSpec& spec;
+  const ClusterLayout& layout;
+  const ClusterPlan& plan;
+  const Certificate& ca_cert;
+  std::string ca_pem, crl_der;
+  ClusterFacts facts;
+};
+
+// A member folder's file, into `files` when its content changed (an unreadable file counts as changed).
+void add_derived(const std::string& path, const std::string& data, std::vector<OutputFile>& files) {
+  std::optional<std::string> old;
+  try {
+    if (exists(path)) old = read_text_file(path);
+  } catch (const Error&) {
+  }
+  if (old != data) files.push_back({path, data, 0644, true});
+}
+
+// One member's CA certificate, CRL, etcd.env, etcd.service, etcd.conf.yml, etcdctl.env and MANIFEST.
+void add_member_files(const MemberFiles& f, const MemberSpec& m, const std::map<std::string, Pair>& pairs, std::vector<OutputFile>& files) {
+  const ClusterLayout& layout = f.layout;
+  EtcdConfig config = member_etcd_config(f.spec, f.facts, m, layout, f.plan.membership.state.at(m.name));
+  std::map<std::string, std::string> text{{layout.member_ca_rel(), f.ca_pem},
+                                          {layout.member_crl_rel(), f.crl_der},
+                                          {std::string(etcd_env_file), render_etcd_env(config)},
+                                          {std::string(etcd_service_file), render_etcd_service(m.name, layout)},
+                                          {std::string(etcd_config_file), render_etcd_config(config)},
+                                          {std::string(etcdctl_env_file), render_etcdctl_env(f.facts, m, layout)}};
+  std::vector<ManifestEntry> entries;
+  for (const auto& [rel, data] : text) entries.push_back({rel, &data, rel == layout.member_ca_rel() ? &f.ca_cert : nullptr});
+  for (MemberCert mc : layout.member_certs()) {
+    const Pair& p = pairs.at(m.name + "/" + to_string(mc));
+    entries.push_back({layout.member_rel(mc, false), &p.cert_pem, p.cert ? &*p.cert : nullptr});
+    entries.push_back({layout.member_rel(mc, true), &p.key_pem, nullptr});
+  }
+  text[std::string(manifest_file)] = render_manifest(m.name, layout, entries);
+  for (const auto& [rel, data] : text) add_derived(layout.member_dir(m.name) + "/" + rel, data, files);
+}
+
+// The members that join or leave, with what to run on the cluster; the certificates to revoke.
+std::vector<Certificate> member_changes(const ClusterPlan& plan, const ClusterSpec& spec, const ClusterFacts& facts,
+                                       const Certificate& ca, TimePoint now, ClusterResult& result) {
+  std::vector<Certificate> revoke;
+  for (const auto& name : plan.membership.added) {
+    const MemberSpec& m = *std::find_if(spec.members.begin(), spec.members.end(), [&](auto& s) { return s.name == name; });
+    std::string urls = member_etcd_config(spec, facts, m, plan.layout, "existing").initial_advertise_peer_urls;
+    result.added.push_back({name, urls, {}, {}, "etcdctl member add " + name + " --peer-urls=" + urls});
+  }
+  for (const auto& name : plan.membership.removed) {
+    MemberChange c{name, {}, plan.layout.removed_member_dir(name, now), {}, {}};
+    for (auto& cert : issued_in(plan.layout.member_dir(name), ca)) {
+      c.revoked.push_back(openssl_serial_hex(normalize_serial_hex(cert.serial_hex())));
+      revoke.push_back(std::move(cert));
+    }
+    c.etcdctl = "etcdctl member remove \"$(etcdctl member list | awk -F', ' '$3 == \"" + name + "\" { print $1 }')\"";
+    result.removed.push_back(std::move(c));
+  }
+  return revoke;
+}
+
+// After the write: each removed member's folder moved to OUT/.removed/NAME-<time> (its
+// certificates are revoked already; a failure is a warning and the next run moves it).
+void move_removed(const ClusterLayout& layout, ClusterResult& result) {
+  for (auto& c : result.removed) {
+    std::error_code ec;
+    try {
+      std::vector<std::string> made;
+      make_dirs(parent_dir(c.moved_to), 0700, made);
+    } catch (const Error&) {
+      ec = std::make_error_code(std::errc::permission_denied);
+    }
+    for (int i = 2; exists(c.moved_to) && i < 100; ++i) c.moved_to = c.moved_to.substr(0, c.moved_to.rfind('Z') + 1) + "-" + std::to_string(i);
+    if (!ec) std::filesystem::rename(layout.member_dir(c.name), c.moved_to, ec);
+    if (ec) {
+      result.warnings.push_back(layout.member_dir(c.name) + ": its certificates are revoked, but the folder was not moved aside (" +
+                                ec.message() + "); the next run moves it");
+      c.moved_to.clear();
+    }
   }
 }
 
@@ -182,16 +325,18 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   detail::recover(layout.out);
   FolderLocks lock({layout.out}, mode_t{0700});
 
-  // 1. What is there: the CA this run signs with (unless it makes one), and each pair's facts.
+  // 1. What is there: the member folders, the CA this run signs with (unless it makes one), and
+  //    each pair's facts.
   ExistingState existing;
+  existing.members = read_members(layout);
   existing.ca_files = exists(layout.ca_cert()) || exists(layout.ca_key());
   std::optional<Signer> signer = load_ca(ca_source(spec, opt.force, existing.ca_files), spec, layout, opt, now);
   std::map<std::string, Pair> pairs;
   for (const auto& c : cluster_certificates(spec, layout))
     existing.certs[c.label] = read_existing(c, signer ? &*signer : nullptr, opt.force, pairs[c.label]);
 
-  // 2. The plan: keep what is valid and matches, issue what is missing, and replace nothing
-  //    without --force.
+  // 2. The plan: keep what is valid and matches, issue what is missing, replace nothing without
+  //    --force; who joins and who leaves.
   ClusterPlan plan = plan_cluster(spec, opt, existing);
   ClusterResult result;
   if (auto refused = plan.with(Action::refuse); !refused.empty()) {
@@ -202,21 +347,36 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   if (plan.ca == CaSource::existing) result.reused.push_back("ca");
   for (const CertPlan* c : plan.with(Action::keep)) result.reused.push_back(c->label);
 
-  // 3. The keys, the CA and the certificates; 4. the member files.
+  // 3. The keys, the CA and the certificates.
   std::vector<OutputFile> files;
   make_all(plan, spec, opt, now, signer, pairs, files, result);
-  add_member_files(spec, layout, signer->ca_certificate(), pairs, files);
+  const Certificate& ca = signer->ca_certificate();
+  MemberFiles member_files{spec, layout, plan, ca, ca.to_pem(), {}, ClusterFacts::of(spec, opt.data_dir)};
 
-  // 5. Write everything or nothing; folders 0700 (they hold private keys). The CA's issued index
-  //    (for revoke by serial) goes in the same write; failing that is a warning.
+  // 4. The CA's index (the new certificates recorded, the removed members' revoked) and CRL, read
+  //    and written under the CA folder's lock; 5. the member files with that CRL.
+  std::string ca_path = spec.ca_cert_file.empty() ? layout.ca_cert() : spec.ca_cert_file;
+  FolderLocks ca_lock({parent_dir(ca_path)}, mode_t{0700});
   std::vector<Certificate> made;
   for (const auto& label : result.issued)
     if (label != "ca") made.push_back(*pairs.at(label).cert);
-  std::string ca_path = spec.ca_cert_file.empty() ? layout.ca_cert() : spec.ca_cert_file;
-  std::string not_recorded = write_files_and_record(files, opt.force, ca_path, made, 0700, layout.out);
+  std::vector<Certificate> revoke = member_changes(plan, spec, member_files.facts, ca, now, result);
+  // The CRL is good for as long as the certificates it could list: etcd ignores nextUpdate, and
+  // `etcd-pki crl` makes a new one whenever wanted.
+  CrlOptions crl_options;
+  crl_options.now = now;
+  crl_options.next_update = spec.expiry;
+  CaRecords records = ca_records(*signer, ca_path, made, revoke, crl_options, files);
+  member_files.crl_der = records.crl_der;
+  for (const auto& m : spec.members) add_member_files(member_files, m, pairs, files);
+
+  // 6. Write everything or nothing; folders 0700 (they hold private keys). Then the removed
+  //    members' folders go aside.
+  write_files(files, opt.force, 0700, layout.out);
   for (const auto& f : files) result.written.push_back(f.path);
-  if (!not_recorded.empty())
-    result.warnings.push_back("the certificates are written, but not recorded in the CA index: " + not_recorded);
+  if (!records.not_recorded.empty() && !made.empty())
+    result.warnings.push_back("the certificates are written, but not recorded in the CA index: " + records.not_recorded);
+  move_removed(layout, result);
   return result;
 }
 

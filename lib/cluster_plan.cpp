@@ -169,6 +169,70 @@ std::string stale_reason(const CertPlan& c, const ExistingCert& e, TimePoint now
   return "";
 }
 
+namespace {
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// The hosts a spec member's peer URLs and certificates use: its IPs (canonical) and DNS names.
+std::vector<std::string> member_hosts(const MemberSpec& m) {
+  std::vector<std::string> hosts = m.dns;
+  for (const auto& ip : m.ips) hosts.push_back(parse_ip(ip) ? parse_ip(ip)->to_string() : ip);
+  return hosts;
+}
+
+// The member changes etcd cannot make in one step (Errc::input naming out_dir).
+void check_membership_step(const ClusterSpec& spec, const Membership& m, const std::map<std::string, ExistingMember>& existing,
+                           const std::string& out_dir) {
+  if (m.removed.empty()) return;
+  for (const auto& added : m.added) {
+    const MemberSpec& a = *std::find_if(spec.members.begin(), spec.members.end(), [&](auto& s) { return s.name == added; });
+    for (const auto& removed : m.removed)
+      for (const auto& host : member_hosts(a))
+        if (auto& hosts = existing.at(removed).peer_hosts; std::find(hosts.begin(), hosts.end(), host) != hosts.end())
+          throw Error(Errc::input,
+                      "member \"" + added + "\" is new but has the address " + host + " of member \"" + removed +
+                          "\", which the spec no longer names: etcd cannot rename a member. Remove \"" + removed +
+                          "\" in one run (then etcdctl member remove), add \"" + added + "\" in the next",
+                      out_dir, "members");
+  }
+  if (m.removed.size() == existing.size())
+    throw Error(Errc::input,
+                "the spec keeps none of the cluster's members (" + joined(m.removed) +
+                    "): removing the last member ends the cluster; give a new output folder for a new cluster",
+                out_dir, "members");
+  if (!m.added.empty())
+    throw Error(Errc::input,
+                "the spec adds " + joined(m.added) + " and removes " + joined(m.removed) +
+                    ": etcd changes its membership one member at a time. Remove first (a run without them, then etcdctl "
+                    "member remove), then add in a second run",
+                out_dir, "members");
+}
+
+}  // namespace
+
+Membership plan_membership(const ClusterSpec& spec, const std::string& state_override,
+                           const std::map<std::string, ExistingMember>& existing, const std::string& out_dir) {
+  if (!state_override.empty() && state_override != "new" && state_override != "existing")
+    throw Error(Errc::usage, "unknown initial-cluster-state \"" + state_override + "\" (use new or existing)");
+  Membership m;
+  for (const auto& member : spec.members) {
+    auto it = existing.find(member.name);
+    if (it == existing.end() && !existing.empty()) m.added.push_back(member.name);
+    std::string state = it != existing.end() && !it->second.state.empty() ? it->second.state
+                        : it == existing.end() && !existing.empty()      ? "existing"
+                                                                         : "new";
+    m.state[member.name] = state_override.empty() ? state : state_override;
+  }
+  for (const auto& [name, member] : existing)
+    if (!m.state.count(name)) m.removed.push_back(name);
+  check_membership_step(spec, m, existing, out_dir);
+  return m;
+}
+
 ClusterPlan plan_cluster(const ClusterSpec& spec, const ClusterOptions& options, const ExistingState& existing) {
   ClusterPlan plan;
   plan.layout = ClusterLayout::make(options.layout, options.out_dir, options.install_dir);
@@ -177,6 +241,7 @@ ClusterPlan plan_cluster(const ClusterSpec& spec, const ClusterOptions& options,
     plan.ca_request = ca_request(spec);
     plan.ca_request->validate_for_ca("ca");
   }
+  plan.membership = plan_membership(spec, options.initial_cluster_state, existing.members, plan.layout.out);
   plan.certs = cluster_certificates(spec, plan.layout);
   TimePoint now = now_or(options.now);
   for (auto& c : plan.certs) {

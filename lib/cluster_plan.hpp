@@ -28,10 +28,31 @@ struct ExistingCert {
   KeySpec key{};
 };
 
+// A member folder that is there before the run.
+struct ExistingMember {
+  std::string state;                    // initial-cluster-state in its etcd.env or etcd.conf.yml ("" unknown)
+  std::vector<std::string> peer_hosts;  // the hosts of its peer URLs
+};
+
 struct ExistingState {
   bool ca_files = false;  // the output folder's CA certificate or key exists
   std::map<std::string, ExistingCert> certs;  // by CertPlan::label
+  std::map<std::string, ExistingMember> members;  // by member name (its folder's name)
 };
+
+// How the run changes a running cluster's membership: a spec member without a folder in an
+// output folder that has member folders joins a running cluster (initial-cluster-state existing);
+// a member folder the spec no longer names is removed.
+struct Membership {
+  std::vector<std::string> added, removed;
+  std::map<std::string, std::string> state;  // initial-cluster-state of each spec member
+};
+// `state_override`: "" (as above; a member keeps the state its files say), "new" or "existing" for
+// every member. Errc::input naming `out_dir` for a change etcd cannot make in one step: a member
+// renamed (added with a removed member's address), added and removed members at once, or every
+// member removed; Errc::usage for another override.
+Membership plan_membership(const ClusterSpec& spec, const std::string& state_override,
+                           const std::map<std::string, ExistingMember>& existing, const std::string& out_dir);
 
 enum class CaSource {
   external,  // the spec's "ca": {"cert", "key"}
@@ -66,6 +87,7 @@ struct ClusterPlan {
   CaSource ca = CaSource::make;
   std::optional<Request> ca_request;  // for CaSource::make
   std::vector<CertPlan> certs;        // members in spec order (server, peer, ...), then clients
+  Membership membership;
 
   std::vector<const CertPlan*> with(Action action) const;
   std::vector<const CertPlan*> to_make() const;  // issue and reissue, in plan order

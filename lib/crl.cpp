@@ -11,6 +11,7 @@
 #include "etcd_pki/files.hpp"
 #include "internal.hpp"
 #include "fileio.hpp"
+#include "member_files.hpp"
 #include "ossl.hpp"
 #include "transaction.hpp"
 #include "x509_util.hpp"
@@ -518,22 +519,34 @@ Revocation publish_crl(const Signer& signer, const std::string& ca_cert_path, co
                        const std::function<bool(CaIndex&)>& change) {
   std::string index_path = CaIndex::path_for(ca_cert_path);
   CrlPaths paths = CrlPaths::for_ca(ca_cert_path);
-  std::string journal = detail::recovered_journal_dir({index_path, paths.der, paths.pem});
-  FolderLocks locks({journal, folder_of(index_path), folder_of(paths.der)});
-  CrlOptions opt = options;
-  if (!opt.number) opt.number = next_crl_number(paths, now_or(opt.now));
+  std::vector<std::string> written{index_path, paths.der, paths.pem}, dirs{folder_of(index_path), folder_of(paths.der)};
+  if (!options.cluster_dir.empty())
+    for (const auto& copy : detail::member_crl_paths(options.cluster_dir)) {
+      written.push_back(copy);
+      dirs.push_back(folder_of(copy));
+    }
+  std::string journal = detail::recovered_journal_dir(written);
+  dirs.push_back(journal);
+  FolderLocks locks(dirs);
   CaIndex index = CaIndex::load(index_path);
   bool changed = change && change(index);
-  Crl crl = Crl::make(signer, index, opt);
+  Crl crl = next_crl(signer, index, ca_cert_path, options);
   std::vector<OutputFile> files;
   if (changed) files.push_back(OutputFile{index_path, index.to_text(), 0644, true});
   files.push_back(OutputFile{paths.der, crl.to_der(), 0644, true});
   files.push_back(OutputFile{paths.pem, crl.to_pem(), 0644, true});
+  if (!options.cluster_dir.empty())
+    for (auto& f : detail::member_crl_files(options.cluster_dir, files[changed ? 1 : 0].content)) files.push_back(std::move(f));
   write_files(files, false, 0755, journal);
   return Revocation{changed, crl};
 }
 
 }  // namespace
+
+Crl next_crl(const Signer& signer, const CaIndex& index, const std::string& ca_cert_path, CrlOptions options) {
+  if (!options.number) options.number = next_crl_number(CrlPaths::for_ca(ca_cert_path), now_or(options.now));
+  return Crl::make(signer, index, options);
+}
 
 Crl write_crl(const Signer& signer, const std::string& ca_cert_path, const CrlOptions& options) {
   return publish_crl(signer, ca_cert_path, options, nullptr).crl;

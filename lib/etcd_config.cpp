@@ -53,6 +53,46 @@ std::string without_comment(const std::string& line) {
   return line;
 }
 
+// The ETCD_* variables of the settings, in the order etcd.env lists them; `C` is EtcdConfig or
+// const EtcdConfig. The two CLIENT_CERT_AUTH switches are written and read separately.
+template <class C>
+auto env_settings(C& c) {
+  using Field = decltype(&c.name);
+  return std::vector<std::pair<const char*, Field>>{
+      {"ETCD_NAME", &c.name},
+      {"ETCD_DATA_DIR", &c.data_dir},
+      {"ETCD_LISTEN_PEER_URLS", &c.listen_peer_urls},
+      {"ETCD_INITIAL_ADVERTISE_PEER_URLS", &c.initial_advertise_peer_urls},
+      {"ETCD_LISTEN_CLIENT_URLS", &c.listen_client_urls},
+      {"ETCD_ADVERTISE_CLIENT_URLS", &c.advertise_client_urls},
+      {"ETCD_INITIAL_CLUSTER", &c.initial_cluster},
+      {"ETCD_INITIAL_CLUSTER_TOKEN", &c.initial_cluster_token},
+      {"ETCD_INITIAL_CLUSTER_STATE", &c.initial_cluster_state},
+      {"ETCD_CERT_FILE", &c.client.cert_file},
+      {"ETCD_KEY_FILE", &c.client.key_file},
+      {"ETCD_TRUSTED_CA_FILE", &c.client.trusted_ca_file},
+      {"ETCD_CLIENT_CRL_FILE", &c.client.crl_file},
+      {"ETCD_PEER_CERT_FILE", &c.peer.cert_file},
+      {"ETCD_PEER_KEY_FILE", &c.peer.key_file},
+      {"ETCD_PEER_TRUSTED_CA_FILE", &c.peer.trusted_ca_file},
+      {"ETCD_PEER_CRL_FILE", &c.peer.crl_file},
+  };
+}
+constexpr const char* client_cert_auth_var = "ETCD_CLIENT_CERT_AUTH";
+constexpr const char* peer_client_cert_auth_var = "ETCD_PEER_CLIENT_CERT_AUTH";
+
+// A value as systemd's EnvironmentFile reads it: bare when it is plain (every value etcd-pki
+// makes from a valid spec), else in double quotes with '"', '\\', '$' and '`' escaped.
+std::string env_quote(const std::string& v) {
+  if (v.find_first_of(" \t\"'\\$`#;") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\' || c == '$' || c == '`') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
 std::string trim(std::string s) {
   s.erase(0, s.find_first_not_of(" \t"));
   while (!s.empty() && (s.back() == ' ' || s.back() == '\r' || s.back() == '\t')) s.pop_back();
@@ -66,6 +106,7 @@ std::string to_yaml(const EtcdConfig& c, const std::vector<std::string>& comment
   for (const auto& line : comment) out += "# " + line + "\n";
   auto key = [&](const char* k, const std::string& v) { out += std::string(k) + ": " + yaml_quote(v) + "\n"; };
   key("name", c.name);
+  if (!c.data_dir.empty()) key("data-dir", c.data_dir);
   key("listen-peer-urls", c.listen_peer_urls);
   key("initial-advertise-peer-urls", c.initial_advertise_peer_urls);
   key("listen-client-urls", c.listen_client_urls);
@@ -104,9 +145,10 @@ std::map<std::string, std::string> read_etcd_yaml(const std::string& text) {
 EtcdConfig parse_etcd_yaml(const std::string& text) {
   auto m = read_etcd_yaml(text);
   auto tls = [&](const std::string& s) {
-    return EtcdTls{m[s + ".cert-file"], m[s + ".key-file"], m[s + ".trusted-ca-file"], m[s + ".client-cert-auth"] == "true"};
+    return EtcdTls{m[s + ".cert-file"], m[s + ".key-file"], m[s + ".trusted-ca-file"], m[s + ".client-cert-auth"] == "true", {}};
   };
   return EtcdConfig{m["name"],
+                    m["data-dir"],
                     m["listen-peer-urls"],
                     m["initial-advertise-peer-urls"],
                     m["listen-client-urls"],
@@ -145,6 +187,57 @@ std::string to_env(const EtcdctlEnv& e, const std::vector<std::string>& comment)
   for (const auto& line : comment) out += "# " + line + "\n";
   return out + "ETCDCTL_API=3\nETCDCTL_ENDPOINTS=" + e.endpoints + "\nETCDCTL_CACERT=" + e.cacert + "\nETCDCTL_CERT=" + e.cert +
          "\nETCDCTL_KEY=" + e.key + "\n";
+}
+
+}  // namespace etcd_pki::detail
+
+namespace etcd_pki::detail {
+
+std::string to_env(const EtcdConfig& c, const std::vector<std::string>& comment) {
+  std::string out;
+  for (const auto& line : comment) out += "# " + line + "\n";
+  for (const auto& [name, field] : env_settings(c)) {
+    if (field->empty()) continue;
+    out += std::string(name) + "=" + env_quote(*field) + "\n";
+    // Each section's switch right after its trust file, as etcd --help lists them.
+    if (field == &c.client.trusted_ca_file) out += std::string(client_cert_auth_var) + (c.client.client_cert_auth ? "=true\n" : "=false\n");
+    if (field == &c.peer.trusted_ca_file) out += std::string(peer_client_cert_auth_var) + (c.peer.client_cert_auth ? "=true\n" : "=false\n");
+  }
+  return out;
+}
+
+std::map<std::string, std::string> read_env_file(const std::string& text) {
+  std::map<std::string, std::string> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string line = trim(text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos));
+    pos = nl == std::string::npos ? text.size() : nl + 1;
+    line.erase(0, line.find_first_not_of(" \t"));
+    if (line.empty() || line.front() == '#' || line.front() == ';') continue;
+    auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    out[trim(line.substr(0, eq))] = unquote(trim(line.substr(eq + 1)));
+  }
+  return out;
+}
+
+EtcdConfig parse_etcd_env(const std::string& text) {
+  auto vars = read_env_file(text);
+  EtcdConfig c;
+  for (const auto& [name, field] : env_settings(c)) *field = vars[name];
+  c.client.client_cert_auth = vars[client_cert_auth_var] == "true";
+  c.peer.client_cert_auth = vars[peer_client_cert_auth_var] == "true";
+  return c;
+}
+
+std::string to_systemd_unit(const EtcdService& s, const std::vector<std::string>& comment) {
+  std::string out;
+  for (const auto& line : comment) out += "# " + line + "\n";
+  return out + "[Unit]\nDescription=etcd member " + s.member +
+         "\nDocumentation=https://etcd.io/docs man:etcd\nAfter=network-online.target\nWants=network-online.target\n\n"
+         "[Service]\nType=notify\nUser=etcd\nEnvironmentFile=" + s.env_file + "\nExecStart=" + s.etcd_binary +
+         "\nRestart=on-failure\nRestartSec=5s\nLimitNOFILE=65536\n\n[Install]\nWantedBy=multi-user.target\n";
 }
 
 }  // namespace etcd_pki::detail

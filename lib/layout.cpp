@@ -114,6 +114,14 @@ std::string ClusterLayout::member_rel(MemberCert cert, bool key) const {
 
 std::string ClusterLayout::member_ca_rel() const { return kind == Layout::kubeadm ? "etcd/ca.crt" : "ca.pem"; }
 
+std::string ClusterLayout::member_crl_rel() const { return kind == Layout::kubeadm ? "etcd/ca.crl" : "ca.crl"; }
+
+std::string ClusterLayout::removed_member_dir(const std::string& member, TimePoint when) const {
+  std::string stamp = format_rfc3339(when);  // 2026-12-06T22:15:00Z -> 20261206T221500Z
+  stamp.erase(std::remove_if(stamp.begin(), stamp.end(), [](char c) { return c == '-' || c == ':'; }), stamp.end());
+  return out + "/" + std::string(removed_dir) + "/" + member + "-" + stamp;
+}
+
 MemberCert ClusterLayout::etcdctl_cert() const {
   return kind == Layout::kubeadm ? MemberCert::healthcheck_client : MemberCert::server;
 }
@@ -137,6 +145,11 @@ bool is_reserved_dir_name(std::string_view name) { return name == "ca" || name =
 
 std::string find_member_ca(const std::string& member_dir) {
   return first_existing({member_dir + "/ca.pem", member_dir + "/etcd/ca.crt", member_dir + "/ca.crt"});
+}
+
+std::string member_crl_path(const std::string& member_dir) {
+  std::string ca = find_member_ca(member_dir);
+  return (ca.empty() ? fs::path(member_dir) : fs::path(ca).parent_path()).string() + "/ca.crl";
 }
 
 bool is_member_dir(const std::string& d) {

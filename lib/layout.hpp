@@ -11,7 +11,9 @@
 //   OUT/NAME/peer.pem peer-key.pem          OUT/NAME/etcd/peer.crt peer.key
 //                                           OUT/NAME/etcd/healthcheck-client.crt .key
 //                                           OUT/NAME/apiserver-etcd-client.crt .key
-//   OUT/NAME/etcd.conf.yml etcdctl.env MANIFEST (both layouts)
+//   OUT/NAME/ca.crl                         OUT/NAME/etcd/ca.crl   (the CA's CRL, DER)
+//   OUT/NAME/etcd.env etcd.service etcd.conf.yml etcdctl.env MANIFEST (both layouts)
+//   OUT/.removed/NAME-20261206T221500Z/     a member removed from the cluster, moved aside
 //   OUT/clients/C.pem C-key.pem             OUT/clients/C.crt C.key
 #include <optional>
 #include <string>
@@ -42,12 +44,16 @@ Role role_of(MemberCert cert);
 
 // The files of a member folder that are not certificates or keys.
 inline constexpr std::string_view etcd_config_file = "etcd.conf.yml";
+inline constexpr std::string_view etcd_env_file = "etcd.env";
+inline constexpr std::string_view etcd_service_file = "etcd.service";
 inline constexpr std::string_view etcdctl_env_file = "etcdctl.env";
 inline constexpr std::string_view manifest_file = "MANIFEST";
 // The hidden folder of a certificate's folder where renew keeps each pair's generations.
 inline constexpr std::string_view generations_dir = ".etcd-pki";
 // The journal of a change of several files (transaction.hpp), in the folder the change is rooted at.
 inline constexpr std::string_view journal_file = ".etcd-pki-journal";
+// The hidden folder of a cluster output folder where the folders of removed members are moved.
+inline constexpr std::string_view removed_dir = ".removed";
 
 struct ClusterLayout {
   Layout kind{};  // Layout::cfssl
@@ -70,6 +76,8 @@ struct ClusterLayout {
   std::vector<MemberCert> member_certs() const;             // server, peer (+ kubeadm's clients)
   std::string member_rel(MemberCert cert, bool key) const;  // "server.pem", "etcd/server.crt", ...
   std::string member_ca_rel() const;                        // "ca.pem", "etcd/ca.crt"
+  std::string member_crl_rel() const;                       // "ca.crl", "etcd/ca.crl": next to the trust file
+  std::string removed_member_dir(const std::string& member, TimePoint when) const;  // OUT/.removed/NAME-20261206T221500Z
   MemberCert etcdctl_cert() const;                          // what etcdctl.env presents
   std::string installed(const std::string& rel) const;      // INSTALL/rel
 };
@@ -86,6 +94,8 @@ bool is_reserved_dir_name(std::string_view name);
 // (find_cluster_ca and default_ca_files, public in cluster.hpp, are defined in layout.cpp.)
 // The trusted CA file of a member folder (ca.pem, etcd/ca.crt, ca.crt); "" when it has none.
 std::string find_member_ca(const std::string& member_dir);
+// Where a member folder keeps its copy of the CA's CRL: ca.crl next to its trust file.
+std::string member_crl_path(const std::string& member_dir);
 // A member folder: it has an etcd config or a server or peer certificate in either layout.
 bool is_member_dir(const std::string& dir);
 // The member folders of a cluster output folder, sorted; empty when `dir` is not one.

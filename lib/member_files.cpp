@@ -17,7 +17,7 @@ std::string url(const std::string& host, int port) { return "https://" + host + 
 
 EtcdTls tls(const ClusterLayout& layout, MemberCert cert) {
   return EtcdTls{layout.installed(layout.member_rel(cert, false)), layout.installed(layout.member_rel(cert, true)),
-                 layout.installed(layout.member_ca_rel()), true};
+                 layout.installed(layout.member_ca_rel()), true, layout.installed(layout.member_crl_rel())};
 }
 
 std::string manifest_header(const std::string& member, const std::string& install) {
@@ -38,35 +38,61 @@ std::string manifest_line(const std::string& rel, const std::string& data, const
 
 }  // namespace
 
-ClusterFacts ClusterFacts::of(const ClusterSpec& spec) {
-  ClusterFacts f{spec.initial_cluster(), {}};
+ClusterFacts ClusterFacts::of(const ClusterSpec& spec, const std::string& data_dir) {
+  ClusterFacts f{spec.initial_cluster(), {}, data_dir};
   for (const auto& m : spec.members) f.client_endpoints += (f.client_endpoints.empty() ? "" : ",") + url(m.url_host(), m.client_port);
   return f;
 }
 
-std::string render_etcd_config(const ClusterSpec& spec, const ClusterFacts& facts, const MemberSpec& m, const ClusterLayout& layout) {
+EtcdConfig member_etcd_config(const ClusterSpec& spec, const ClusterFacts& facts, const MemberSpec& m, const ClusterLayout& layout,
+                              const std::string& state) {
   std::string host = m.url_host();
   std::string listen_host = m.ips.empty() ? "0.0.0.0" : host;
   std::string listen_client = url(listen_host, m.client_port);
   // etcdctl on the host dials 127.0.0.1 (its server certificate covers it).
   if (m.ips.empty() || !is_loopback(m.ips.front())) listen_client += "," + url("127.0.0.1", m.client_port);
-  EtcdConfig c{m.name,
-               url(listen_host, m.peer_port),
-               url(host, m.peer_port),
-               listen_client,
-               url(host, m.client_port),
-               facts.initial_cluster,
-               spec.cluster_token,
-               "new",
-               tls(layout, MemberCert::server),
-               tls(layout, MemberCert::peer)};
-  return to_yaml(c, {"etcd configuration for member " + m.name + ", written by etcd-pki.",
-                     "Add data-dir (and anything else) before starting: etcd --config-file " + std::string(etcd_config_file)});
+  return EtcdConfig{m.name,
+                    facts.data_dir,
+                    url(listen_host, m.peer_port),
+                    url(host, m.peer_port),
+                    listen_client,
+                    url(host, m.client_port),
+                    facts.initial_cluster,
+                    spec.cluster_token,
+                    state,
+                    tls(layout, MemberCert::server),
+                    tls(layout, MemberCert::peer)};
+}
+
+std::string render_etcd_config(const EtcdConfig& c) {
+  EtcdConfig yaml = c;
+  yaml.client.crl_file.clear();
+  yaml.peer.crl_file.clear();
+  return to_yaml(yaml, {"etcd configuration for member " + c.name + ", written by etcd-pki: etcd --config-file " + std::string(etcd_config_file),
+                        "It cannot enforce revocation: etcd's YAML has no key for a CRL, and with --config-file etcd",
+                        "ignores every flag and ETCD_* variable. To honour the CRL, run etcd from " + std::string(etcd_env_file) +
+                            " instead",
+                        "(" + std::string(etcd_service_file) + " does: EnvironmentFile=, no --config-file)."});
+}
+
+std::string render_etcd_env(const EtcdConfig& c) {
+  return to_env(c, {"etcd settings for member " + c.name + ", written by etcd-pki, for a systemd EnvironmentFile (" +
+                        std::string(etcd_service_file) + ").",
+                    "Unlike " + std::string(etcd_config_file) + " these carry the CRL: etcd re-reads it on every connection,",
+                    "so a revocation takes effect once the new ca.crl is copied here; no restart."});
+}
+
+std::string render_etcd_service(const std::string& member, const ClusterLayout& layout) {
+  return to_systemd_unit({member, layout.installed(std::string(etcd_env_file))},
+                         {"etcd member " + member + ", written by etcd-pki: copy to /etc/systemd/system/ and",
+                          "systemctl daemon-reload && systemctl enable --now etcd. etcd runs as User=etcd: the keys in " +
+                              layout.install + "/",
+                          "must be readable by it (chown -R etcd: " + layout.install + "), and its data dir writable."});
 }
 
 std::string render_etcdctl_env(const ClusterFacts& facts, const MemberSpec& m, const ClusterLayout& layout) {
   MemberCert ctl = layout.etcdctl_cert();
-  return to_env({facts.client_endpoints, layout.installed(layout.member_ca_rel()), layout.installed(layout.member_rel(ctl, false)),
+  return to_env(EtcdctlEnv{facts.client_endpoints, layout.installed(layout.member_ca_rel()), layout.installed(layout.member_rel(ctl, false)),
                  layout.installed(layout.member_rel(ctl, true))},
                 {"etcdctl settings for member " + m.name + ": set -a; . ./" + std::string(etcdctl_env_file) + "; set +a"});
 }
@@ -108,6 +134,24 @@ std::optional<std::string> refreshed_manifest(const std::string& member_dir, con
   }
   if (fresh == old) return std::nullopt;
   return fresh;
+}
+
+std::vector<std::string> member_crl_paths(const std::string& cluster_dir) {
+  std::vector<std::string> out;
+  for (const auto& d : member_dirs(cluster_dir)) out.push_back(member_crl_path(d));
+  return out;
+}
+
+std::vector<OutputFile> member_crl_files(const std::string& cluster_dir, const std::string& crl_der) {
+  std::vector<OutputFile> files;
+  for (const auto& d : member_dirs(cluster_dir)) {
+    std::string copy = member_crl_path(d);
+    files.push_back(OutputFile{copy, crl_der, 0644, true});
+    std::string normal = std::filesystem::path(copy).lexically_normal().string();
+    if (auto manifest = refreshed_manifest(d, {{normal, crl_der}}))
+      files.push_back(OutputFile{d + "/" + std::string(manifest_file), *manifest, 0644, true});
+  }
+  return files;
 }
 
 }  // namespace etcd_pki::detail

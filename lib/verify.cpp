@@ -151,6 +151,7 @@ struct Folder {
   std::vector<Leaf> leaves;                                     // by path
   std::vector<std::pair<std::string, std::string>> member_cas;  // member folder, its trusted CA file ("" when none)
   std::string cluster_ca;                                       // a cluster output folder's CA certificate ("" when none)
+  std::vector<std::string> member_crls;                         // each member folder's copy of the CRL, where it has one
 };
 
 // The leaves a member's etcd config names (client-transport-security -> server,
@@ -262,6 +263,11 @@ Folder list_folder(const std::string& path, const VerifyOptions& opt, CertCache&
     named_leaves(d, opt, cache, leaves);
     for (auto& l : leaves) folder.leaves.push_back(std::move(l));
     folder.member_cas.push_back({d, conf_ca.empty() ? detail::find_member_ca(d) : conf_ca});
+    std::string crl = detail::member_crl_path(d);
+    if (exists(crl)) folder.member_crls.push_back(crl);
+    else if (exists(d + "/" + std::string(detail::etcd_env_file)))
+      out.add(Severity::error, crl, "missing-file", "etcd.env names this CRL, but it is not in the folder",
+              "etcd rejects every connection: open " + crl + ": no such file or directory");
   }
   if (cluster)
     for (const auto& f : certificate_files(detail::ClusterLayout::make(Layout{}, path).clients_dir()))
@@ -353,6 +359,29 @@ void load_crl(TrustContext& t, const VerifyOptions& opt, Findings& out) {
   }
 }
 
+// Each member folder's copy of the CRL: readable, and not older than the CA's (etcd checks what
+// the member's copy says; a revocation it misses is not in effect on that member).
+void check_member_crls(const TrustContext& t, const Folder& folder, Findings& out) {
+  for (const auto& file : folder.member_crls) {
+    if (norm(file) == norm(t.crl_file)) continue;
+    try {
+      Crl copy = Crl::from_bytes(read_text_file(file, Errc::input), file);
+      if (!t.crl || copy.sha256_fingerprint() == t.crl->sha256_fingerprint()) continue;
+      int missing = 0;
+      for (const auto& r : t.revoked_serials) missing += !copy.is_revoked(r);
+      if (copy.this_update() < t.crl->this_update() || missing > 0)
+        out.add(Severity::warning, file, "crl-outdated",
+                "older than " + show(t.base, t.crl_file) + " (this update " + format_rfc3339(copy.this_update()) + ", the CA's " +
+                    format_rfc3339(t.crl->this_update()) + "): " + std::to_string(missing) +
+                    " revocation(s) not in effect on this member; copy the CA's CRL here (etcd-pki revoke and crl do, with --dir)",
+                missing ? "none: the member accepts the certificates revoked since" : "none");
+    } catch (const Error& e) {
+      out.add(Severity::error, file, "crl-unreadable", e.message(),
+              "etcd started with this CRL rejects every client: rejected connection (error \"asn1: structure error: ...\")");
+    }
+  }
+}
+
 TrustContext load_trust(const std::string& path, const VerifyOptions& opt, const Folder& folder, CertCache& cache, Findings& out) {
   TrustContext t{path, now_or(opt.now), opt.warn_within, trust_file(path, opt, folder), {}, {}, {}, {}};
   t.ca_certs = cache.certs_in(t.ca_file, Errc::ca);
@@ -366,6 +395,7 @@ TrustContext load_trust(const std::string& path, const VerifyOptions& opt, const
   }
   check_member_cas(t, folder, cache, out);
   load_crl(t, opt, out);
+  check_member_crls(t, folder, out);
   return t;
 }
 

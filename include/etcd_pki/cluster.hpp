@@ -64,6 +64,19 @@ struct ClusterOptions {
   std::function<void(size_t done, size_t total)> progress;
   std::optional<TimePoint> now;  // the clock, for tests
   Passphrase ca_passphrase;      // decrypts an existing CA key; a new CA key is written encrypted with it
+  std::string data_dir = "/var/lib/etcd";  // each member's ETCD_DATA_DIR / data-dir
+  // Every member's initial-cluster-state: "new" or "existing". Empty: a member new to an output
+  // folder that has member folders joins a running cluster ("existing"); the others keep theirs.
+  std::string initial_cluster_state;
+};
+
+// A member that joins or leaves a running cluster in this run, and what to run on the cluster.
+struct MemberChange {
+  std::string name;
+  std::string peer_urls;              // its peer URLs (added)
+  std::string moved_to;               // where its folder went (removed): OUT/.removed/NAME-<time>
+  std::vector<std::string> revoked;   // the serials revoked (removed), as OpenSSL prints them
+  std::string etcdctl;                // "etcdctl member add NAME --peer-urls=..." / "etcdctl member remove ..."
 };
 
 struct ClusterResult {
@@ -71,6 +84,7 @@ struct ClusterResult {
   std::vector<std::string> reused;  // existing, still valid and matching the spec
   std::vector<std::string> written; // every file written or replaced
   std::vector<std::string> warnings;
+  std::vector<MemberChange> added, removed;
 };
 
 // Builds (or brings up to date) the cluster PKI under options.out_dir. Existing certificates that
@@ -78,6 +92,11 @@ struct ClusterResult {
 // key or CA that would have to be replaced is an Errc::exists error unless options.force. All
 // keys are generated (in parallel) and signed before the first file is written, and the files
 // are written all or nothing, so a failed run leaves the previous output as it was.
+// Every member folder gets the CA's CRL (ca.crl; an empty one is made for a new CA), and the
+// membership follows the spec: a new member of an output folder that has members joins the running
+// cluster (initial-cluster-state existing, ClusterResult::added says what to run first); a member
+// folder the spec no longer names is removed: its certificates are revoked (cessationOfOperation),
+// the CRL refreshed in every member folder in the same write, then its folder moved aside.
 ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& options);
 
 // The CA files of a folder: a cluster output folder's CA (DIR/ca/ca.pem, or the kubeadm layout's

@@ -104,6 +104,9 @@ struct CrlOptions {
   Seconds next_update{7LL * 24 * 3600};  // cfssl gencrl's default: one week
   std::optional<TimePoint> now;
   std::optional<int64_t> number;  // the CRL number; default: thisUpdate as a Unix time
+  // write_crl and revoke_and_write_crl: a cluster output folder whose member folders get the CRL
+  // too (ca.crl next to each one's trust file, the MANIFEST refreshed), in the same write.
+  std::string cluster_dir;
 };
 
 // A v2 CRL signed by the CA: thisUpdate = now, nextUpdate = now + next_update, every revoked
@@ -145,6 +148,10 @@ struct CrlPaths {
   std::string der, pem;
   static CrlPaths for_ca(const std::string& ca_cert_path);
 };
+
+// The CRL that replaces the one next to the CA: Crl::make from `index`, its number above the
+// previous CRL's, even within the same second (RFC 5280 5.2.3), unless options.number is set.
+Crl next_crl(const Signer& signer, const CaIndex& index, const std::string& ca_cert_path, CrlOptions options = {});
 
 // Makes the CRL from the CA's index and writes both files (replacing the previous CRL). Its CRL
 // number is above the previous CRL's, even within the same second (RFC 5280 5.2.3).

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "etcd_pki/etcd_pki.hpp"
+#include "x509_util.hpp"
 #include "support.hpp"
 
 using namespace etcd_pki;
@@ -505,13 +506,15 @@ TEST_CASE("build_cluster: the seed topology, then kept, extended, refused and fo
   CHECK(sorted(r.issued) == kAllLabels);
   CHECK(r.reused.empty());
   CHECK(r.warnings.empty());
-  CHECK(r.written.size() == 3 + 2 + 3 * 8);
+  // The CA (3 files, its index and its empty CRL in DER and PEM), 2 client files, 11 per member.
+  CHECK(r.written.size() == 3 + 3 + 2 + 3 * 11);
   for (const auto& w : r.written) CHECK_THAT(w, Catch::Matchers::StartsWith(out + "/"));
 
-  std::set<std::string> want{"ca", "ca/ca.pem", "ca/ca-key.pem", "ca/ca.csr", "ca/ca-index.txt", "clients", "clients/root.pem", "clients/root-key.pem"};
+  std::set<std::string> want{"ca",       "ca/ca.pem",        "ca/ca-key.pem",       "ca/ca.csr", "ca/ca-index.txt", "ca/ca.crl",
+                             "ca/ca-crl.pem", "clients", "clients/root.pem", "clients/root-key.pem"};
   for (const char* m : {"etcd-1", "etcd-2", "etcd-3"})
-    for (const char* f : {"", "/ca.pem", "/server.pem", "/server-key.pem", "/peer.pem", "/peer-key.pem", "/etcd.conf.yml",
-                          "/etcdctl.env", "/MANIFEST"})
+    for (const char* f : {"", "/ca.pem", "/ca.crl", "/server.pem", "/server-key.pem", "/peer.pem", "/peer-key.pem", "/etcd.conf.yml",
+                          "/etcd.env", "/etcd.service", "/etcdctl.env", "/MANIFEST"})
       want.insert(std::string(m) + f);
   CHECK(entries(out) == want);
   CHECK(mode_of(out) == 0700u);
@@ -555,6 +558,19 @@ TEST_CASE("build_cluster: the seed topology, then kept, extended, refused and fo
   CHECK_THAT(conf, Contains("cert-file: \"/etc/etcd/pki/server.pem\""));
   CHECK_THAT(slurp(out + "/etcd-2/etcdctl.env"),
              Contains("ETCDCTL_ENDPOINTS=https://10.20.13.10:2379,https://10.20.13.11:2379,https://10.20.13.12:2379\n"));
+  // etcd.env: the same settings plus the CRL; every member holds the CA's (empty) CRL.
+  const std::string env = slurp(out + "/etcd-2/etcd.env");
+  CHECK_THAT(env, Contains("\nETCD_NAME=etcd-2\n") && Contains("\nETCD_INITIAL_CLUSTER_STATE=new\n") &&
+                      Contains("\nETCD_DATA_DIR=/var/lib/etcd\n") && Contains("\nETCD_CLIENT_CRL_FILE=/etc/etcd/pki/ca.crl\n") &&
+                      Contains("\nETCD_PEER_CRL_FILE=/etc/etcd/pki/ca.crl\n") && Contains("\nETCD_PEER_CLIENT_CERT_AUTH=true\n"));
+  CHECK_THAT(slurp(out + "/etcd-2/etcd.service"), Contains("\nEnvironmentFile=/etc/etcd/pki/etcd.env\n"));
+  CHECK(slurp(out + "/etcd-2/ca.crl") == slurp(out + "/ca/ca.crl"));
+  Crl crl = Crl::from_bytes(slurp(out + "/ca/ca.crl"));
+  CHECK(crl.signed_by(ca));
+  CHECK(crl.revoked().empty());
+  CHECK(Crl::from_bytes(slurp(out + "/ca/ca-crl.pem")).sha256_fingerprint() == crl.sha256_fingerprint());
+  CHECK_THAT(slurp(out + "/etcd-2/MANIFEST"), Contains("\nca.crl  sha256:") && Contains("\netcd.env  sha256:") &&
+                                                 Contains("\netcd.service  sha256:"));
 
   // Again: everything kept, nothing written.
   auto before = snapshot(out);
@@ -569,6 +585,15 @@ TEST_CASE("build_cluster: the seed topology, then kept, extended, refused and fo
   four.members.push_back(member("etcd-4", {"10.20.13.13"}));
   ClusterResult added = build_cluster(four, opt);
   CHECK(sorted(added.issued) == std::vector<std::string>{"etcd-4/peer", "etcd-4/server"});
+  // It joins a running cluster: what to run first, and "existing" in its settings only.
+  REQUIRE(added.added.size() == 1);
+  CHECK(added.added[0].name == "etcd-4");
+  CHECK(added.added[0].etcdctl == "etcdctl member add etcd-4 --peer-urls=https://10.20.13.13:2380");
+  CHECK(added.removed.empty());
+  CHECK_THAT(slurp(out + "/etcd-4/etcd.env"), Contains("\nETCD_INITIAL_CLUSTER_STATE=existing\n") &&
+                                                  Contains("\nETCD_INITIAL_CLUSTER=" + four.initial_cluster() + "\n"));
+  CHECK_THAT(slurp(out + "/etcd-4/etcd.conf.yml"), Contains("initial-cluster-state: \"existing\""));
+  CHECK_THAT(slurp(out + "/etcd-1/etcd.env"), Contains("\nETCD_INITIAL_CLUSTER_STATE=new\n"));
   CHECK(sorted(added.reused) == kAllLabels);
   std::set<std::string> written(added.written.begin(), added.written.end());
   CHECK(written.count(out + "/etcd-1/etcd.conf.yml") == 1);
@@ -578,10 +603,11 @@ TEST_CASE("build_cluster: the seed topology, then kept, extended, refused and fo
   CHECK(written.count(out + "/etcd-1/ca.pem") == 0);
   CHECK(written.count(out + "/ca/ca.pem") == 0);
   CHECK(written.count(out + "/etcd-4/server-key.pem") == 1);
-  CHECK(written.size() == 8 + 3 * 3);
+  CHECK(written.size() == 11 + 3 * 4 + 1);
   auto after_add = snapshot(out);
   for (const auto& [path, data] : before) {
-    bool derived = path.find("etcd.conf.yml") != std::string::npos || path.find("etcdctl.env") != std::string::npos ||
+    bool derived = path.find("etcd.conf.yml") != std::string::npos || path.find("etcd.env") != std::string::npos ||
+                   path.find("etcdctl.env") != std::string::npos ||
                    path.find("MANIFEST") != std::string::npos || path == "ca/ca-index.txt";
     INFO(path);
     if (derived && path.find(" mode") == std::string::npos) CHECK(after_add.at(path) != data);
@@ -688,7 +714,7 @@ TEST_CASE("build_cluster: client_addresses, client CNs, names, ports and the MAN
   }
   std::set<std::string> names;
   for (auto& [f, line] : listed) names.insert(f);
-  CHECK(names == std::set<std::string>{"ca.pem", "etcd.conf.yml", "etcdctl.env", "peer-key.pem", "peer.pem", "server-key.pem", "server.pem"});
+  CHECK(names == std::set<std::string>{"ca.crl", "ca.pem", "etcd.conf.yml", "etcd.env", "etcd.service", "etcdctl.env", "peer-key.pem", "peer.pem", "server-key.pem", "server.pem"});
   CHECK_THAT(listed["server.pem"], Contains("  expires: " + format_rfc3339(server.not_after())));
 }
 
@@ -812,6 +838,90 @@ TEST_CASE("build_cluster: threads=1 and the default give the same layout", "[clu
     }
 }
 
+TEST_CASE("build_cluster: a member the spec no longer names is revoked, the CRL refreshed everywhere, its folder moved aside",
+          "[cluster]") {
+  ClusterTempDir tmp;
+  const std::string out = tmp / "pki";
+  ClusterSpec four = three_members();
+  four.members.push_back(member("etcd-4", {"10.20.13.13"}));
+  ClusterOptions opt = options_for(out);
+  opt.initial_cluster_state = "new";  // all four start together
+  build_cluster(four, opt);
+  opt.initial_cluster_state.clear();
+  const Certificate ca = cert_at(out + "/ca/ca.pem");
+  const std::string peer = normalize_serial_hex(cert_at(out + "/etcd-2/peer.pem").serial_hex()),
+                    server = normalize_serial_hex(cert_at(out + "/etcd-2/server.pem").serial_hex());
+  const std::string manifest_before = slurp(out + "/etcd-1/MANIFEST");
+
+  ClusterSpec three = four;
+  three.members.erase(three.members.begin() + 1);
+  ClusterResult r = build_cluster(three, opt);
+  REQUIRE(r.removed.size() == 1);
+  CHECK(r.added.empty());
+  const MemberChange& gone = r.removed[0];
+  CHECK(gone.name == "etcd-2");
+  CHECK(gone.revoked.size() == 2);
+  CHECK(gone.etcdctl == "etcdctl member remove \"$(etcdctl member list | awk -F', ' '$3 == \"etcd-2\" { print $1 }')\"");
+  CHECK(gone.moved_to == out + "/.removed/etcd-2-20250310T123429Z");
+  CHECK_FALSE(fs::exists(out + "/etcd-2"));
+  CHECK(slurp(gone.moved_to + "/peer-key.pem").find("PRIVATE KEY") != std::string::npos);
+  CHECK(mode_of(out + "/.removed") == 0700u);
+  // Both certificates revoked in the index and the CRL, for cessation of operation; the CRL is the
+  // same in the CA's folder and every remaining member folder, and their MANIFESTs say so.
+  CaIndex index = CaIndex::load(out + "/ca/ca-index.txt");
+  for (const auto& serial : {peer, server}) {
+    REQUIRE(index.find(serial));
+    CHECK(index.find(serial)->status == 'R');
+    CHECK(index.find(serial)->reason == RevocationReason::cessation_of_operation);
+  }
+  const std::string crl_der = slurp(out + "/ca/ca.crl");
+  Crl crl = Crl::from_bytes(crl_der);
+  CHECK(crl.signed_by(ca));
+  CHECK(crl.is_revoked(peer));
+  CHECK(crl.is_revoked(server));
+  CHECK(crl.revoked().size() == 2);
+  CHECK(crl.revoked()[0].reason == std::optional(RevocationReason::cessation_of_operation));
+  for (const char* m : {"etcd-1", "etcd-3", "etcd-4"}) {
+    INFO(m);
+    CHECK(slurp(out + "/" + m + "/ca.crl") == crl_der);
+    CHECK_THAT(slurp(out + "/" + m + "/etcd.env"), !Contains("etcd-2"));
+  }
+  CHECK(slurp(out + "/etcd-1/MANIFEST") != manifest_before);
+  CHECK_THAT(slurp(out + "/etcd-1/MANIFEST"), Contains("ca.crl  sha256:" + detail::sha256_hex(crl_der, '\0')));
+  // etcd-4 keeps the state its files say (it was started with the others).
+  CHECK_THAT(slurp(out + "/etcd-4/etcd.env"), Contains("\nETCD_INITIAL_CLUSTER_STATE=new\n"));
+  VerifyOptions vo;
+  vo.now = fixed_now();
+  CHECK(verify_path(out, vo).findings.empty());
+
+  // Again: nothing left to do.
+  ClusterResult again = build_cluster(three, opt);
+  CHECK(again.removed.empty());
+  CHECK(again.written.empty());
+}
+
+TEST_CASE("build_cluster: a membership change etcd cannot make writes nothing", "[cluster]") {
+  ClusterTempDir tmp;
+  const std::string out = tmp / "pki";
+  ClusterSpec spec = three_members();
+  ClusterOptions opt = options_for(out);
+  build_cluster(spec, opt);
+  const auto before = snapshot(out);
+  // Renamed: etcd-3's address under a new name.
+  ClusterSpec renamed = spec;
+  renamed.members[2].name = "etcd-3b";
+  Error e = test::catch_error([&] { build_cluster(renamed, opt); });
+  CHECK(e.category() == Errc::input);
+  CHECK(e.source() == out);
+  CHECK_THAT(e.message(), Contains("cannot rename a member"));
+  CHECK(snapshot(out) == before);
+  // An unknown state.
+  ClusterOptions bad = opt;
+  bad.initial_cluster_state = "running";
+  CHECK(test::catch_error([&] { build_cluster(spec, bad); }).category() == Errc::usage);
+  CHECK(snapshot(out) == before);
+}
+
 TEST_CASE("build_cluster: kubeadm layout", "[cluster]") {
   ClusterTempDir tmp;
   const std::string out = tmp / "k";
@@ -825,9 +935,10 @@ TEST_CASE("build_cluster: kubeadm layout", "[cluster]") {
                                                      "etcd-1/healthcheck-client", "etcd-1/peer", "etcd-1/server",
                                                      "etcd-2/apiserver-etcd-client", "etcd-2/healthcheck-client",
                                                      "etcd-2/peer", "etcd-2/server"});
-  std::set<std::string> want{"ca", "ca/ca.crt", "ca/ca.key", "ca/ca.csr", "ca/ca-index.txt", "clients", "clients/root.crt", "clients/root.key"};
+  std::set<std::string> want{"ca",      "ca/ca.crt", "ca/ca.key",        "ca/ca.csr",       "ca/ca-index.txt",
+                             "ca/ca.crl", "ca/ca-crl.pem", "clients", "clients/root.crt", "clients/root.key"};
   for (const char* m : {"etcd-1", "etcd-2"})
-    for (const char* f : {"", "/etcd", "/etcd/ca.crt", "/etcd/server.crt", "/etcd/server.key", "/etcd/peer.crt",
+    for (const char* f : {"", "/etcd", "/etcd/ca.crt", "/etcd/ca.crl", "/etcd.env", "/etcd.service", "/etcd/server.crt", "/etcd/server.key", "/etcd/peer.crt",
                           "/etcd/peer.key", "/etcd/healthcheck-client.crt", "/etcd/healthcheck-client.key",
                           "/apiserver-etcd-client.crt", "/apiserver-etcd-client.key", "/etcd.conf.yml", "/etcdctl.env",
                           "/MANIFEST"})
@@ -853,6 +964,10 @@ TEST_CASE("build_cluster: kubeadm layout", "[cluster]") {
   CHECK_THAT(conf, Contains("key-file: \"/etc/kubernetes/pki/etcd/peer.key\""));
   CHECK_THAT(conf, Contains("trusted-ca-file: \"/etc/kubernetes/pki/etcd/ca.crt\""));
   CHECK_THAT(slurp(out + "/etcd-1/etcdctl.env"), Contains("ETCDCTL_CERT=/etc/kubernetes/pki/etcd/healthcheck-client.crt\n"));
+  CHECK_THAT(slurp(out + "/etcd-1/etcd.env"), Contains("\nETCD_PEER_CRL_FILE=/etc/kubernetes/pki/etcd/ca.crl\n") &&
+                                                  Contains("\nETCD_PEER_TRUSTED_CA_FILE=/etc/kubernetes/pki/etcd/ca.crt\n"));
+  CHECK_THAT(slurp(out + "/etcd-1/etcd.service"), Contains("\nEnvironmentFile=/etc/kubernetes/pki/etcd.env\n"));
+  CHECK(slurp(out + "/etcd-2/etcd/ca.crl") == slurp(out + "/ca/ca.crl"));
 
   ClusterResult again = build_cluster(spec, opt);
   CHECK(again.issued.empty());

@@ -205,33 +205,103 @@ TEST_CASE("plan_cluster: the kubeadm layout", "[cluster][plan]") {
   CHECK(plan.layout.install == "/etc/kubernetes/pki");
 }
 
-// member_files.hpp: the rendered etcd.conf.yml read back by the reader verify uses.
-TEST_CASE("render_etcd_config: read back by parse_etcd_yaml", "[cluster][plan]") {
+// member_files.hpp: one member's settings, rendered as etcd.conf.yml and etcd.env and read back
+// by the readers cluster and verify use.
+TEST_CASE("member_etcd_config: rendered as YAML and env, read back", "[cluster][plan]") {
   ClusterSpec spec = ClusterSpec::from_initial_cluster("a=https://10.0.0.1:2380,b=https://[fd00::2]:2390,c=https://c.example.com:2380");
   spec.cluster_token = "tok \"x\"";
   ClusterLayout cfssl = ClusterLayout::make(Layout::cfssl, "out", "/opt/pki/");
-  EtcdConfig a = parse_etcd_yaml(render_etcd_config(spec, ClusterFacts::of(spec), spec.members[0], cfssl));
-  CHECK(a == EtcdConfig{"a", "https://10.0.0.1:2380", "https://10.0.0.1:2380", "https://10.0.0.1:2379,https://127.0.0.1:2379",
-                        "https://10.0.0.1:2379", spec.initial_cluster(), "tok \"x\"", "new",
-                        EtcdTls{"/opt/pki/server.pem", "/opt/pki/server-key.pem", "/opt/pki/ca.pem", true},
-                        EtcdTls{"/opt/pki/peer.pem", "/opt/pki/peer-key.pem", "/opt/pki/ca.pem", true}});
-  EtcdConfig b = parse_etcd_yaml(render_etcd_config(spec, ClusterFacts::of(spec), spec.members[1], cfssl));
+  ClusterFacts facts = ClusterFacts::of(spec, "/data/etcd");
+  EtcdConfig a = member_etcd_config(spec, facts, spec.members[0], cfssl, "new");
+  CHECK(a == EtcdConfig{"a", "/data/etcd", "https://10.0.0.1:2380", "https://10.0.0.1:2380",
+                        "https://10.0.0.1:2379,https://127.0.0.1:2379", "https://10.0.0.1:2379", spec.initial_cluster(), "tok \"x\"",
+                        "new", EtcdTls{"/opt/pki/server.pem", "/opt/pki/server-key.pem", "/opt/pki/ca.pem", true, "/opt/pki/ca.crl"},
+                        EtcdTls{"/opt/pki/peer.pem", "/opt/pki/peer-key.pem", "/opt/pki/ca.pem", true, "/opt/pki/ca.crl"}});
+  CHECK(parse_etcd_env(render_etcd_env(a)) == a);
+  // The YAML carries everything but the CRL, and says so where a reader looks.
+  std::string yaml = render_etcd_config(a);
+  EtcdConfig no_crl = a;
+  no_crl.client.crl_file = no_crl.peer.crl_file = "";
+  CHECK(parse_etcd_yaml(yaml) == no_crl);
+  CHECK_THAT(yaml.substr(0, yaml.find("\nname:")), Catch::Matchers::Contains("cannot enforce revocation") &&
+                                                     Catch::Matchers::Contains("etcd.env"));
+  CHECK(member_etcd_config(spec, facts, spec.members[0], cfssl, "existing").initial_cluster_state == "existing");
+
+  EtcdConfig b = member_etcd_config(spec, facts, spec.members[1], cfssl, "new");
   CHECK(b.listen_peer_urls == "https://[fd00::2]:2390");
   CHECK(b.advertise_client_urls == "https://[fd00::2]:2379");
   // A member known by name only listens on every address.
-  EtcdConfig c = parse_etcd_yaml(render_etcd_config(spec, ClusterFacts::of(spec), spec.members[2], cfssl));
+  EtcdConfig c = member_etcd_config(spec, facts, spec.members[2], cfssl, "new");
   CHECK(c.listen_peer_urls == "https://0.0.0.0:2380");
   CHECK(c.initial_advertise_peer_urls == "https://c.example.com:2380");
   CHECK(url_hosts(c.listen_client_urls) == std::vector<std::string>{"127.0.0.1"});
 
   ClusterLayout kubeadm = ClusterLayout::make(Layout::kubeadm, "out");
-  EtcdConfig k = parse_etcd_yaml(render_etcd_config(spec, ClusterFacts::of(spec), spec.members[0], kubeadm));
+  EtcdConfig k = member_etcd_config(spec, facts, spec.members[0], kubeadm, "new");
   CHECK(k.client == EtcdTls{"/etc/kubernetes/pki/etcd/server.crt", "/etc/kubernetes/pki/etcd/server.key",
-                            "/etc/kubernetes/pki/etcd/ca.crt", true});
+                            "/etc/kubernetes/pki/etcd/ca.crt", true, "/etc/kubernetes/pki/etcd/ca.crl"});
   CHECK(k.peer.cert_file == "/etc/kubernetes/pki/etcd/peer.crt");
+  CHECK(k.peer.crl_file == "/etc/kubernetes/pki/etcd/ca.crl");
+  CHECK_THAT(render_etcd_service("a", kubeadm), Catch::Matchers::Contains("\nEnvironmentFile=/etc/kubernetes/pki/etcd.env\n"));
+  CHECK_THAT(render_etcd_service("a", cfssl), Catch::Matchers::Contains("\nEnvironmentFile=/opt/pki/etcd.env\n"));
   std::string env = render_etcdctl_env(ClusterFacts::of(spec), spec.members[0], kubeadm);
   CHECK_THAT(env, Catch::Matchers::Contains(
                       "ETCDCTL_ENDPOINTS=https://10.0.0.1:2379,https://[fd00::2]:2379,https://c.example.com:2379\n"));
   CHECK_THAT(env, Catch::Matchers::Contains("ETCDCTL_CERT=/etc/kubernetes/pki/etcd/healthcheck-client.crt\n"));
   CHECK_THAT(env, Catch::Matchers::Contains("ETCDCTL_KEY=/etc/kubernetes/pki/etcd/healthcheck-client.key\n"));
+}
+
+// plan_membership: who joins, who leaves, and the steps etcd cannot take at once.
+TEST_CASE("plan_membership: grow, shrink and each member's initial-cluster-state", "[cluster][plan]") {
+  ClusterSpec spec = three_members();
+  auto folder = [](std::initializer_list<std::pair<const char*, const char*>> members) {
+    std::map<std::string, ExistingMember> m;
+    for (auto [name, state] : members) m[name] = ExistingMember{state, {}};
+    return m;
+  };
+  // A new output folder: everyone starts a new cluster.
+  Membership fresh = plan_membership(spec, "", {}, "out");
+  CHECK(fresh.added.empty());
+  CHECK(fresh.removed.empty());
+  CHECK(fresh.state == std::map<std::string, std::string>{{"etcd-1", "new"}, {"etcd-2", "new"}, {"etcd-3", "new"}});
+  // Grow: the member without a folder joins; the others keep what their files say.
+  Membership grow = plan_membership(spec, "", folder({{"etcd-1", "new"}, {"etcd-2", "existing"}}), "out");
+  CHECK(grow.added == std::vector<std::string>{"etcd-3"});
+  CHECK(grow.removed.empty());
+  CHECK(grow.state == std::map<std::string, std::string>{{"etcd-1", "new"}, {"etcd-2", "existing"}, {"etcd-3", "existing"}});
+  // An unknown state (unreadable files) is "new"; an override applies to everyone.
+  CHECK(plan_membership(spec, "", folder({{"etcd-1", ""}, {"etcd-2", "new"}, {"etcd-3", "new"}}), "out").state.at("etcd-1") == "new");
+  Membership never_started = plan_membership(spec, "new", folder({{"etcd-1", "new"}, {"etcd-2", "new"}}), "out");
+  CHECK(never_started.added == std::vector<std::string>{"etcd-3"});
+  CHECK(never_started.state.at("etcd-3") == "new");
+  // Shrink: a folder the spec no longer names.
+  Membership shrink = plan_membership(spec, "", folder({{"etcd-1", "new"}, {"etcd-2", "new"}, {"etcd-3", "new"}, {"etcd-4", "existing"}}), "out");
+  CHECK(shrink.removed == std::vector<std::string>{"etcd-4"});
+  CHECK(shrink.added.empty());
+}
+
+TEST_CASE("plan_membership: what etcd cannot do in one step is an error naming the folder", "[cluster][plan]") {
+  ClusterSpec spec = three_members();
+  auto err = [&](const ClusterSpec& s, const std::map<std::string, ExistingMember>& existing, const std::string& state = "") {
+    try {
+      plan_membership(s, state, existing, "out");
+    } catch (const Error& e) {
+      return std::string(to_string(e.category())) + ": " + e.what();
+    }
+    return std::string("no error");
+  };
+  // Renamed: etcd-3 gone, etcd-4 new with its address.
+  ClusterSpec renamed = ClusterSpec::from_initial_cluster("etcd-1=https://10.0.0.1:2380,etcd-2=https://10.0.0.2:2380,etcd-4=https://10.0.0.3:2380");
+  std::map<std::string, ExistingMember> three{{"etcd-1", {"new", {"10.0.0.1"}}}, {"etcd-2", {"new", {"10.0.0.2"}}}, {"etcd-3", {"new", {"10.0.0.3"}}}};
+  CHECK_THAT(err(renamed, three), Catch::Matchers::StartsWith("input: out: members: member \"etcd-4\" is new but has the address 10.0.0.3 of member \"etcd-3\"") &&
+                                   Catch::Matchers::Contains("cannot rename"));
+  // Added and removed at once (different addresses).
+  ClusterSpec swapped = ClusterSpec::from_initial_cluster("etcd-1=https://10.0.0.1:2380,etcd-2=https://10.0.0.2:2380,etcd-5=https://10.0.0.5:2380");
+  CHECK_THAT(err(swapped, three), Catch::Matchers::Contains("adds etcd-5 and removes etcd-3") && Catch::Matchers::Contains("one member at a time"));
+  // Every existing member removed.
+  ClusterSpec other = ClusterSpec::from_initial_cluster("x=https://10.0.1.1:2380");
+  CHECK_THAT(err(other, three), Catch::Matchers::Contains("keeps none of the cluster's members (etcd-1, etcd-2, etcd-3)"));
+  // An unknown state.
+  CHECK_THAT(err(spec, {}, "running"), Catch::Matchers::StartsWith("usage: ") && Catch::Matchers::Contains("\"running\""));
+  CHECK(err(spec, three) == "no error");
 }

@@ -120,3 +120,53 @@ TEST_CASE("etcd_config: url_hosts", "[etcd_config]") {
         V{"10.0.0.1", "fd00::1", "etcd-1.example.com"});
   CHECK(url_hosts("unix://localhost:0,https://[::1]:2379") == V{"localhost", "::1"});
 }
+
+TEST_CASE("etcd_config: to_env -> parse_etcd_env gives the same config, CRLs included", "[etcd_config]") {
+  EtcdConfig c = full_config();
+  c.data_dir = "/var/lib/etcd";
+  c.client.crl_file = "/etc/etcd/pki/ca.crl";
+  c.peer.crl_file = "/etc/etcd/pki/ca.crl";
+  std::string env = to_env(c, {"etcd-1: written by etcd-pki cluster"});
+  INFO(env);
+  CHECK(env.rfind("# etcd-1: written by etcd-pki cluster\n", 0) == 0);
+  CHECK(parse_etcd_env(env) == c);
+  // Plain values are written bare (systemd and a shell read them alike), the others quoted.
+  CHECK_THAT(env, Catch::Matchers::Contains("\nETCD_DATA_DIR=/var/lib/etcd\n"));
+  CHECK_THAT(env, Catch::Matchers::Contains("\nETCD_CLIENT_CRL_FILE=/etc/etcd/pki/ca.crl\n"));
+  CHECK_THAT(env, Catch::Matchers::Contains("\nETCD_INITIAL_CLUSTER_TOKEN=\" token with  spaces \"\n"));
+  // Each section's switch after its trust file; the YAML has no CRL and the env no YAML-only key.
+  CHECK_THAT(env, Catch::Matchers::Contains("ETCD_TRUSTED_CA_FILE=/etc/etcd/pki/ca.pem\nETCD_CLIENT_CERT_AUTH=true\n"));
+  CHECK_THAT(env, Catch::Matchers::Contains("\nETCD_PEER_CLIENT_CERT_AUTH=false\n"));
+  CHECK_THAT(to_yaml(c), !Catch::Matchers::Contains("crl"));
+  EtcdConfig without_crl = c;
+  without_crl.client.crl_file = without_crl.peer.crl_file = "";
+  CHECK(parse_etcd_yaml(to_yaml(c)) == without_crl);
+  // Empty settings are left out, and read back empty.
+  CHECK(parse_etcd_env(to_env(EtcdConfig{})) == EtcdConfig{});
+}
+
+TEST_CASE("etcd_config: read_env_file reads an EnvironmentFile as systemd does", "[etcd_config]") {
+  auto vars = read_env_file("# comment\n; also a comment\n\nETCD_NAME=infra1\n  ETCD_DATA_DIR = \"/var/lib/etcd x\"\n"
+                            "ETCD_INITIAL_CLUSTER=a=https://10.0.0.1:2380,b=https://10.0.0.2:2380\r\nnot a setting\n");
+  CHECK(vars == std::map<std::string, std::string>{{"ETCD_NAME", "infra1"},
+                                                    {"ETCD_DATA_DIR", "/var/lib/etcd x"},
+                                                    {"ETCD_INITIAL_CLUSTER", "a=https://10.0.0.1:2380,b=https://10.0.0.2:2380"}});
+  EtcdConfig c = parse_etcd_env("ETCD_NAME=m1\nETCD_CLIENT_CERT_AUTH=true\nETCD_PEER_CRL_FILE=/pki/ca.crl\n");
+  CHECK(c.name == "m1");
+  CHECK(c.client.client_cert_auth);
+  CHECK_FALSE(c.peer.client_cert_auth);
+  CHECK(c.peer.crl_file == "/pki/ca.crl");
+}
+
+TEST_CASE("etcd_config: the systemd unit runs etcd from its EnvironmentFile only", "[etcd_config]") {
+  std::string unit = to_systemd_unit({"etcd-1", "/etc/etcd/pki/etcd.env"}, {"first line"});
+  INFO(unit);
+  CHECK(unit.rfind("# first line\n[Unit]\n", 0) == 0);
+  for (const char* line : {"\nType=notify\n", "\nUser=etcd\n", "\nEnvironmentFile=/etc/etcd/pki/etcd.env\n",
+                           "\nExecStart=/usr/bin/etcd\n", "\nRestart=on-failure\n", "\nLimitNOFILE=65536\n",
+                           "\nWantedBy=multi-user.target\n", "\nDescription=etcd member etcd-1\n"})
+    CHECK_THAT(unit, Catch::Matchers::Contains(line));
+  CHECK_THAT(unit, !Catch::Matchers::Contains("--config-file"));
+  CHECK(unit.find("[Service]") > unit.find("[Unit]"));
+  CHECK(unit.find("[Install]") > unit.find("[Service]"));
+}

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "support.hpp"
+#include "x509_util.hpp"
 
 using namespace test;
 namespace fs = std::filesystem;
@@ -165,10 +166,11 @@ TEST_CASE("verify: a fresh cluster output and one member folder are clean", "[ve
   CHECK(r.exit_code() == 0);
   CHECK(r.path == pki.out);
   CHECK(r.ca_file == pki / "ca/ca.pem");
-  CHECK(r.crl_file.empty());
+  CHECK(r.crl_file == pki / "ca/ca.crl");  // cluster made an empty CRL
   CHECK(r.checked == std::vector<std::string>{"clients/root.pem", "etcd-1/peer.pem", "etcd-1/server.pem", "etcd-2/peer.pem",
                                               "etcd-2/server.pem", "etcd-3/peer.pem", "etcd-3/server.pem"});
-  CHECK_THAT(render_text(r), EndsWith("7 certificate(s) checked against " + pki.out + "/ca/ca.pem: 0 error(s), 0 warning(s)\n"));
+  CHECK_THAT(render_text(r), EndsWith("7 certificate(s) checked against " + pki.out + "/ca/ca.pem and " + pki.out +
+                                      "/ca/ca.crl: 0 error(s), 0 warning(s)\n"));
 
   // A change an interrupted run left pending (transaction.hpp) is an error until it is completed.
   spit(pki / "etcd-2/.etcd-pki-journal", "{}");
@@ -240,7 +242,9 @@ TEST_CASE("verify: a cluster signed by an existing CA (no ca/ folder) checks eve
     CHECK(r.checked == want);
     // Without --ca, the members' own trust file (each holds the same CA; a different one would be a ca-mismatch).
     CHECK(r.ca_file == (with_ca ? tmp / "ext/ca.pem" : tmp / "pki/etcd-1/ca.pem"));
-    CHECK_THAT(render_text(r), Contains("8 certificate(s) checked against " + r.ca_file + ": 0 error(s), 0 warning(s)\n"));
+    // The CRL next to that CA: cluster made it next to the existing CA and copied it into each member folder.
+    CHECK(r.crl_file == (with_ca ? tmp / "ext/ca.crl" : tmp / "pki/etcd-1/ca.crl"));
+    CHECK_THAT(render_text(r), Contains("8 certificate(s) checked against " + r.ca_file + " and " + r.crl_file + ": 0 error(s), 0 warning(s)\n"));
   }
 
   // The members are checked as in a cluster with its own CA: a broken one is found.
@@ -327,9 +331,13 @@ TEST_CASE("verify: expired, expiring and still valid by the clock", "[verify]") 
       CHECK(r.findings.empty());
       continue;
     }
-    REQUIRE(r.findings.size() == 2);
+    // The member's CRL (valid as long as the certificates) goes stale with them: a warning of its own.
+    std::vector<Finding> certs;
+    for (const auto& f : r.findings)
+      if (f.rule != "crl-stale") certs.push_back(f);
+    REQUIRE(certs.size() == 2);
     std::vector<std::string> files;
-    for (const auto& f : r.findings) {
+    for (const auto& f : certs) {
       files.push_back(f.file);
       CHECK(f.rule == c.rule);
       CHECK(f.severity == c.severity);
@@ -771,6 +779,7 @@ TEST_CASE("verify: a certificate revoked in the CRL next to the CA", "[verify]")
   });
   CrlOptions co;
   co.now = kNow;
+  co.cluster_dir = pki.out;  // the members' copies too (else each is crl-outdated)
   write_crl(signer, ca, co);
 
   VerifyReport r = verify_path(pki.out, at_clock());
@@ -836,6 +845,7 @@ TEST_CASE("verify: the revoked serial is printed as etcd prints it", "[verify]")
     });
     CrlOptions co;
     co.now = kNow;
+    co.cluster_dir = pki.out;
     write_crl(signer, pki / "ca/ca.pem", co);
     Finding f = single(verify_path(pki.out, at_clock()));
     CHECK(f.rule == "revoked");
@@ -948,14 +958,14 @@ TEST_CASE("verify: errors come first, then warnings; text and JSON renderings", 
   CHECK_THAT(lines[1], StartsWith(" ") && Contains("etcd: x509: certificate signed by unknown authority"));
   CHECK_THAT(lines[2], StartsWith("warning") && Contains("etcd-1/server-key.pem") && Contains("key-permissions"));
   CHECK_THAT(lines[3], StartsWith(" ") && Contains("etcd: none"));
-  CHECK(lines[4] == "7 certificate(s) checked against " + pki.out + "/ca/ca.pem: 1 error(s), 1 warning(s)");
+  CHECK(lines[4] == "7 certificate(s) checked against " + pki.out + "/ca/ca.pem and " + pki.out + "/ca/ca.crl: 1 error(s), 1 warning(s)");
 
   nlohmann::json j = nlohmann::json::parse(render_json(r));
   CHECK(j["errors"] == 1);
   CHECK(j["warnings"] == 1);
   CHECK(j["path"] == pki.out);
   CHECK(j["ca_file"] == pki / "ca/ca.pem");
-  CHECK(j["crl_file"] == "");
+  CHECK(j["crl_file"] == pki / "ca/ca.crl");
   CHECK(j["checked"].get<std::vector<std::string>>() == r.checked);
   REQUIRE(j["findings"].size() == 2);
   CHECK(j["findings"][0]["severity"] == "error");
@@ -965,4 +975,46 @@ TEST_CASE("verify: errors come first, then warnings; text and JSON renderings", 
   CHECK(j["findings"][0]["message"] == r.findings[0].message);
   CHECK(j["findings"][1]["severity"] == "warning");
   CHECK(j["findings"][1]["rule"] == "key-permissions");
+}
+
+TEST_CASE("verify: each member folder's CRL copy is there, readable and as recent as the CA's", "[verify][crl]") {
+  Pki pki;
+  const Certificate root = cert_at(pki / "clients/root.pem");
+  const std::string serial = normalize_serial_hex(root.serial_hex());
+  CrlOptions later;
+  later.now = kNow + kDay;
+  // Revoked with the CA's CRL only (no cluster folder given): every member still holds the old one.
+  revoke_and_write_crl(pki.signer(), pki.ca_path(), serial, RevocationReason::key_compromise, root, later);
+  VerifyReport r = verify_path(pki.out, at_clock(kNow + kDay));
+  INFO(render_text(r));
+  std::vector<std::string> outdated;
+  for (const auto& f : r.findings)
+    if (f.rule == "crl-outdated") {
+      outdated.push_back(f.file);
+      CHECK(f.severity == Severity::warning);
+      CHECK_THAT(f.message, Contains("1 revocation(s) not in effect on this member"));
+    }
+  CHECK(outdated == std::vector<std::string>{"etcd-1/ca.crl", "etcd-2/ca.crl", "etcd-3/ca.crl"});
+
+  // With the cluster folder, every copy (and MANIFEST) follows: only the revoked client is left.
+  CrlOptions with_members = later;
+  with_members.cluster_dir = pki.out;
+  write_crl(pki.signer(), pki.ca_path(), with_members);
+  CHECK(slurp(pki / "etcd-2/ca.crl") == slurp(pki / "ca/ca.crl"));
+  CHECK_THAT(slurp(pki / "etcd-2/MANIFEST"), Contains("ca.crl  sha256:" + detail::sha256_hex(slurp(pki / "ca/ca.crl"), '\0')));
+  r = verify_path(pki.out, at_clock(kNow + kDay));
+  INFO(render_text(r));
+  REQUIRE(r.findings.size() == 1);
+  CHECK(r.findings[0].rule == "revoked");
+
+  // A copy that is missing (etcd.env names it) or unreadable: etcd rejects every connection.
+  fs::remove(pki / "etcd-1/ca.crl");
+  spit(pki / "etcd-3/ca.crl", "not a CRL");
+  r = verify_path(pki.out, at_clock(kNow + kDay));
+  INFO(render_text(r));
+  std::map<std::string, std::string> rules;
+  for (const auto& f : r.findings) rules[f.file] = f.rule;
+  CHECK(rules["etcd-1/ca.crl"] == "missing-file");
+  CHECK(rules["etcd-3/ca.crl"] == "crl-unreadable");
+  CHECK(r.exit_code() == 2);
 }
