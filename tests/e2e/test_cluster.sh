@@ -96,11 +96,13 @@ DAY=86400
 IC3="etcd-1=https://10.20.13.10:2380,etcd-2=https://10.20.13.11:2380,etcd-3=https://10.20.13.12:2380"
 crun "$ETCD_PKI" cluster --initial-cluster "$IC3" --client root --client kube-apiserver-etcd-client --out pki
 rc_is "seed: cluster succeeds" 0
-has "seed: summary counts (CA + 3x2 + 2 clients issued)" "3 members, 2 clients in pki: issued 9, kept 0, wrote 31 files" "$ERR"
+has "seed: summary counts (CA + 3x2 + 2 clients issued)" "3 members, 2 clients in pki: issued 9, kept 0, wrote 43 files" "$ERR"
 
 expected_tree="ca
+ca/ca-crl.pem
 ca/ca-index.txt
 ca/ca-key.pem
+ca/ca.crl
 ca/ca.csr
 ca/ca.pem
 clients
@@ -111,7 +113,7 @@ clients/root.pem"
 for n in 1 2 3; do
   expected_tree+="
 etcd-$n"
-  for f in MANIFEST ca.pem etcd.conf.yml etcdctl.env peer-key.pem peer.pem server-key.pem server.pem; do
+  for f in MANIFEST ca.crl ca.pem etcd.conf.yml etcd.env etcd.service etcdctl.env peer-key.pem peer.pem server-key.pem server.pem; do
     expected_tree+="
 etcd-$n/$f"
   done
@@ -207,7 +209,7 @@ for n in 1 2 3; do
 
   # MANIFEST
   expect_eq "$tag: MANIFEST lists every file with its sha256 and the certificates' expiry" "" "$(manifest_problems $d)"
-  expect_eq "$tag: MANIFEST has 7 entries, 3 with an expiry" "7 3" \
+  expect_eq "$tag: MANIFEST has 10 entries, 3 with an expiry" "10 3" \
     "$(grep -vc '^#' $d/MANIFEST) $(grep -c 'expires: ' $d/MANIFEST)"
 done
 expect_match "seed: MANIFEST names the install folder" '^# etcd-1: .*/etc/etcd/pki/' "$(head -1 pki/etcd-1/MANIFEST)"
@@ -245,11 +247,15 @@ declare -A old_sha
 for f in $(cd pki && find . -type f | sed 's#^\./##'); do old_sha[$f]=$(sha pki/$f); done
 crun "$ETCD_PKI" cluster --initial-cluster "$IC4" --client root --client kube-apiserver-etcd-client --out pki
 rc_is "add member: succeeds" 0
-has "add member: issues only etcd-4's 2 certificates" "4 members, 2 clients in pki: issued 2, kept 9, wrote 17 files" "$ERR"
+has "add member: issues only etcd-4's 2 certificates" "4 members, 2 clients in pki: issued 2, kept 9, wrote 24 files" "$ERR"
+has "add member: says what to run on the cluster first" $'\n  etcdctl member add etcd-4 --peer-urls=https://10.20.13.13:2380\n' "$ERR"
+expect_eq "add member: etcd-4 joins a running cluster (etcd.env, etcd.conf.yml)" "existing existing" \
+  "$(sed -n 's/^ETCD_INITIAL_CLUSTER_STATE=//p' pki/etcd-4/etcd.env) $(conf_value pki/etcd-4/etcd.conf.yml initial-cluster-state)"
+expect_eq "add member: etcd-1 still says new" new "$(sed -n 's/^ETCD_INITIAL_CLUSTER_STATE=//p' pki/etcd-1/etcd.env)"
 changed_certs=""
 for f in "${!old_sha[@]}"; do
   case "$f" in
-    */etcd.conf.yml|*/etcdctl.env|*/MANIFEST|ca/ca-index.txt) ;;
+    */etcd.conf.yml|*/etcd.env|*/etcdctl.env|*/MANIFEST|ca/ca-index.txt) ;;
     *) [ "$(sha pki/$f)" = "${old_sha[$f]}" ] || changed_certs+="$f " ;;
   esac
 done
@@ -527,10 +533,10 @@ expect_eq "existing CA: rerun changes nothing" "$before" "$(state epki)"
 crun "$ETCD_PKI" verify epki
 rc_is "existing CA: verify exits 0" 0
 has "existing CA: verify checks 2 members x (server, peer) + 1 client" \
-  "5 certificate(s) checked against epki/etcd-1/ca.pem: 0 error(s), 0 warning(s)" "$(cat "$CAP/out")"
+  "5 certificate(s) checked against epki/etcd-1/ca.pem and epki/etcd-1/ca.crl: 0 error(s), 0 warning(s)" "$(cat "$CAP/out")"
 crun "$ETCD_PKI" verify epki --ca extca/ca.pem
 rc_is "existing CA: verify --ca exits 0" 0
-has "existing CA: verify --ca checks the same 5" "5 certificate(s) checked against extca/ca.pem: 0 error(s), 0 warning(s)" "$(cat "$CAP/out")"
+has "existing CA: verify --ca checks the same 5" "5 certificate(s) checked against extca/ca.pem and extca/ca.crl: 0 error(s), 0 warning(s)" "$(cat "$CAP/out")"
 # The same output signed by another CA: its certificates cannot be kept.
 sed 's#\.\./extca/#../other/#g' spec2/cluster.json > spec2/other.json
 crun "$ETCD_PKI" cluster spec2/other.json --out epki
@@ -615,7 +621,9 @@ crun "$ETCD_PKI" cluster --initial-cluster "etcd-1=https://10.80.0.1:2380,etcd-2
 rc_is "kubeadm: succeeds" 0
 has "kubeadm: CA + 2x4 + 1 issued" "issued 10, kept 0" "$ERR"
 expected_tree="ca
+ca/ca-crl.pem
 ca/ca-index.txt
+ca/ca.crl
 ca/ca.crt
 ca/ca.csr
 ca/ca.key
@@ -625,7 +633,8 @@ clients/root.key"
 for n in 1 2; do
   expected_tree+="
 etcd-$n"
-  for f in MANIFEST apiserver-etcd-client.crt apiserver-etcd-client.key etcd etcd.conf.yml etcdctl.env etcd/ca.crt \
+  for f in MANIFEST apiserver-etcd-client.crt apiserver-etcd-client.key etcd etcd.conf.yml etcd.env etcd.service etcdctl.env \
+           etcd/ca.crl etcd/ca.crt \
            etcd/healthcheck-client.crt etcd/healthcheck-client.key etcd/peer.crt etcd/peer.key etcd/server.crt etcd/server.key; do
     expected_tree+="
 etcd-$n/$f"
@@ -674,7 +683,7 @@ done
 expect_eq "kubeadm: client root (clients/root.crt)" "CN=root $EKU_C" "$(subj kpki/clients/root.crt) $(ext kpki/clients/root.crt extendedKeyUsage)"
 check "kubeadm: client root verifies" verifies $KCA kpki/clients/root.crt sslclient
 check "kubeadm: client root key matches" pair_ok kpki/clients/root.crt kpki/clients/root.key
-expect_eq "kubeadm: no .pem files" "" "$(find kpki -name '*.pem')"
+expect_eq "kubeadm: no .pem files (but the CA folder's PEM copy of its CRL)" "" "$(find kpki -name '*.pem' ! -path kpki/ca/ca-crl.pem)"
 before=$(state kpki)
 crun "$ETCD_PKI" cluster --initial-cluster "etcd-1=https://10.80.0.1:2380,etcd-2=https://10.80.0.2:2380" --client root --layout kubeadm --out kpki
 has "kubeadm: rerun keeps all 10" "issued 0, kept 10, wrote 0 files" "$ERR"
@@ -686,3 +695,52 @@ rc_is "-j 1: succeeds" 0
 crun "$ETCD_PKI" cluster --initial-cluster "$IC3" --client root --out many
 expect_eq "-j 1: same files and modes as the default" "$(cd one && find . -printf '%p %m\n' | sort)" "$(cd many && find . -printf '%p %m\n' | sort)"
 expect_eq "-j 1: same etcd.conf.yml" "$(sha many/etcd-2/etcd.conf.yml)" "$(sha one/etcd-2/etcd.conf.yml)"
+
+# ==== 11. Growing and shrinking: what etcd cannot do in one step is refused, nothing written ==========
+IC3G="g1=https://10.30.0.1:2380,g2=https://10.30.0.2:2380,g3=https://10.30.0.3:2380"
+crun "$ETCD_PKI" cluster --initial-cluster "$IC3G" --client root --out gpki
+rc_is "grow/shrink: a 3-member cluster" 0
+before=$(state gpki)
+crun "$ETCD_PKI" cluster --initial-cluster "g1=https://10.30.0.1:2380,g2=https://10.30.0.2:2380,g3b=https://10.30.0.3:2380" --client root --out gpki
+rc_is "renamed member (g3 -> g3b, same address): input error" 3
+has "renamed member: says so, naming the folder" "gpki: members: member \"g3b\" is new but has the address 10.30.0.3 of member \"g3\"" "$ERR"
+expect_eq "renamed member: nothing written" "$before" "$(state gpki)"
+crun "$ETCD_PKI" cluster --initial-cluster "g1=https://10.30.0.1:2380,g2=https://10.30.0.2:2380,g4=https://10.30.0.4:2380" --client root --out gpki
+rc_is "one member added and another removed at once: input error" 3
+has "added and removed: one member at a time" "adds g4 and removes g3: etcd changes its membership one member at a time" "$ERR"
+expect_eq "added and removed: nothing written" "$before" "$(state gpki)"
+crun "$ETCD_PKI" cluster --initial-cluster "h1=https://10.30.1.1:2380" --client root --out gpki
+rc_is "every member removed: input error" 3
+has "every member removed: says which" "keeps none of the cluster's members (g1, g2, g3)" "$ERR"
+expect_eq "every member removed: nothing written" "$before" "$(state gpki)"
+crun "$ETCD_PKI" cluster --initial-cluster "$IC3G" --client root --out gpki --initial-cluster-state running
+rc_is "unknown --initial-cluster-state: usage error" 2
+has "unknown --initial-cluster-state: names the option and the value" "--initial-cluster-state: unknown value \"running\" (use new or existing)" "$ERR"
+expect_eq "unknown --initial-cluster-state: nothing written" "$before" "$(state gpki)"
+
+# Shrink: g3's certificates revoked (cessationOfOperation) in the index and the CRL of every member
+# folder, the folder moved aside, the etcdctl command printed.
+G3_PEER=$(openssl x509 -in gpki/g3/peer.pem -noout -serial | cut -d= -f2)
+G3_SERVER=$(openssl x509 -in gpki/g3/server.pem -noout -serial | cut -d= -f2)
+crun "$ETCD_PKI" cluster --initial-cluster "g1=https://10.30.0.1:2380,g2=https://10.30.0.2:2380" --client root --out gpki
+rc_is "shrink: succeeds" 0
+has "shrink: says what it did" "g3 is removed: 2 certificate(s) revoked (cessationOfOperation)" "$ERR"
+has "shrink: the etcdctl member remove to run" $'\n  etcdctl member remove "$(etcdctl member list | awk -F\', \' \'$3 == "g3" { print $1 }\')"' "$ERR"
+check "shrink: gpki/g3 is gone" test ! -e gpki/g3
+moved=$(ls -d gpki/.removed/g3-* 2>/dev/null)
+check "shrink: moved to gpki/.removed/g3-<time> with its keys" test -f "$moved/peer-key.pem"
+crl_text=$(openssl crl -inform DER -in gpki/ca/ca.crl -noout -text 2>/dev/null)
+has "shrink: the CRL lists g3's peer certificate" "Serial Number: $G3_PEER" "$crl_text"
+has "shrink: and its server certificate" "Serial Number: $G3_SERVER" "$crl_text"
+expect_eq "shrink: both for cessation of operation" 2 "$(grep -c 'Cessation Of Operation' <<<"$crl_text")"
+for m in g1 g2; do
+  check "shrink: $m/ca.crl is the CA's new CRL" cmp gpki/$m/ca.crl gpki/ca/ca.crl
+  expect_eq "shrink: $m/MANIFEST" "" "$(manifest_problems gpki/$m)"
+  expect_eq "shrink: $m's initial cluster without g3" "g1=https://10.30.0.1:2380,g2=https://10.30.0.2:2380" "$(env_value gpki/$m/etcd.env ETCD_INITIAL_CLUSTER)"
+done
+crun "$ETCD_PKI" verify gpki
+rc_is "shrink: verify gpki is clean (the removed folder is not looked at)" 0
+before=$(state gpki)
+crun "$ETCD_PKI" cluster --initial-cluster "g1=https://10.30.0.1:2380,g2=https://10.30.0.2:2380" --client root --out gpki
+has "shrink: a rerun has nothing to do" "issued 0, kept 6, wrote 0 files" "$ERR"
+expect_eq "shrink: a rerun changes nothing" "$before" "$(state gpki)"

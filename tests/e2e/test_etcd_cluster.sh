@@ -44,7 +44,7 @@ JSON
     local m="etcd-$n" dir="$PKI/etcd-$n"
     sed "s#/etc/etcd/pki/#$dir/#g" "$dir/etcd.conf.yml" > "$WORK/$algo/$m.yml"
     mapfile -t flags < <(fragment_flags "$WORK/$algo/$m.yml")
-    [ "$n" = 1 ] && expect_eq "$tag the fragment gives 16 settings" 16 "${#flags[@]}"
+    [ "$n" = 1 ] && expect_eq "$tag the fragment gives 17 settings" 17 "${#flags[@]}"
     etcd "${flags[@]}" --data-dir="$WORK/$algo/data-$m" --logger=zap --log-outputs=stderr \
       --experimental-peer-skip-client-san-verification > "$WORK/$algo/$m.log" 2>&1 &
     PIDS+=($!)

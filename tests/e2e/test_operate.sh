@@ -78,9 +78,9 @@ cp -a pki clean
 LEAVES="a/server a/peer b/server b/peer clients/root"
 
 verify_case "clean cluster" pki 0 ""
-expect_contains "clean cluster: summary line" "5 certificate(s) checked against pki/ca/ca.pem: 0 error(s), 0 warning(s)" "$OUT"
+expect_contains "clean cluster: summary line" "5 certificate(s) checked against pki/ca/ca.pem and pki/ca/ca.crl: 0 error(s), 0 warning(s)" "$OUT"
 verify_case "clean member folder pki/a" pki/a 0 ""
-expect_contains "pki/a: its own ca.pem, server and peer" "2 certificate(s) checked against pki/a/ca.pem: 0 error(s), 0 warning(s)" "$OUT"
+expect_contains "pki/a: its own ca.pem, server and peer" "2 certificate(s) checked against pki/a/ca.pem and pki/a/ca.crl: 0 error(s), 0 warning(s)" "$OUT"
 run "$E" verify pki --json
 check "verify --json parses (python3 json)" python3 -c 'import json, sys; json.loads(sys.argv[1])' "$OUT"
 expect_eq "verify --json: errors 0" 0 "$(json_get "$OUT" 'j["errors"]')"
@@ -94,7 +94,7 @@ run "$E" expiry pki
 expect_rc "expiry pki (fresh certificates): exit 0" 0
 expect_match "expiry: a leaf row with role and CA" 'pki/a/server\.pem +server +[0-9T:Z-]+ +364d [0-9]+h +etcd-ca' "$OUT"
 expect_match "expiry: the CA counted once with its copies" 'pki/[a-z]+/ca\.pem \(\+2 copies\) +ca ' "$OUT"
-expect_contains "expiry: summary" "6 certificate(s) and CRL(s); 0 due" "$OUT"
+expect_contains "expiry: summary" "7 certificate(s) and CRL(s); 0 due" "$OUT"
 run "$E" expiry --within 400d pki
 expect_rc "expiry --within 400d: exit 1 (the 1-year leaves are due)" 1
 expect_contains "expiry --within 400d: 5 due" "5 due (certificates expiring within 400d" "$OUT"
@@ -104,10 +104,10 @@ expect_rc "expiry --json: exit 0" 0
 expect_eq "expiry --json: any_within false" False "$(json_get "$OUT" 'j["any_within"]')"
 expect_eq "expiry --json: within_seconds (30d)" 2592000 "$(json_get "$OUT" 'j["within_seconds"]')"
 expect_eq "expiry --json: crl_within_seconds (1d)" 86400 "$(json_get "$OUT" 'j["crl_within_seconds"]')"
-expect_eq "expiry --json: 6 entries" 6 "$(json_get "$OUT" 'len(j["entries"])')"
+expect_eq "expiry --json: 7 entries (the CRL cluster made counted once, with its copies)" 7 "$(json_get "$OUT" 'len(j["entries"])')"
 expect_eq "expiry --json: sorted by expiry, the CA last" ca "$(json_get "$OUT" 'j["entries"][-1]["role"]')"
 expect_eq "expiry --json: the CA's 2 copies" 2 "$(json_get "$OUT" 'len(j["entries"][-1]["copies"])')"
-expect_eq "expiry --json: roles" "ca client peer peer server server" "$(json_get "$OUT" '" ".join(sorted(e["role"] for e in j["entries"]))')"
+expect_eq "expiry --json: roles" "ca client crl peer peer server server" "$(json_get "$OUT" '" ".join(sorted(e["role"] for e in j["entries"]))')"
 expect_eq "expiry --json: a/server.pem fields" "CN=a|etcd-ca|server|False" \
   "$(json_get "$OUT" '"|".join(str(x) for e in j["entries"] if e["file"] == "pki/a/server.pem" for x in (e["subject"], e["ca"], e["role"], e["within"]))')"
 na=$(cert_not_after pki/a/server.pem)
@@ -436,11 +436,11 @@ for m in a b; do
     [[ $name == \#* || -z $name ]] && continue
     if [ "sha256:$(sha_of rn/$m/$name | tr a-f A-F)" = "$sum" ]; then ok=$((ok + 1)); else bad=$((bad + 1)); echo "# MANIFEST $m/$name: $sum"; fi
   done <rn/$m/MANIFEST
-  expect_eq "$m/MANIFEST: every sha256 line matches sha256sum of the file (7 files)" "7 0" "$ok $bad"
+  expect_eq "$m/MANIFEST: every sha256 line matches sha256sum of the file (10 files)" "10 0" "$ok $bad"
 done
 verify_case "verify after renew" rn 0 ""
 run "$E" expiry --json rn
-expect_eq "expiry skips the .etcd-pki backups (still 6 entries)" 6 "$(json_get "$OUT" 'len(j["entries"])')"
+expect_eq "expiry skips the .etcd-pki backups (still 7 entries)" 7 "$(json_get "$OUT" 'len(j["entries"])')"
 
 # --reuse-key: a new certificate for the same key.
 pub=$(pubkey_of_cert rn/a/server.pem); ser=$(serial_of rn/a/server.pem)
