@@ -143,27 +143,22 @@ void make_all(const ClusterPlan& plan, const ClusterSpec& spec, const ClusterOpt
 }
 
 // The member folders there before the run, with what their etcd settings say (etcd.env, else
-// etcd.conf.yml; unreadable: nothing known).
+// etcd.conf.yml).
 std::map<std::string, ExistingMember> read_members(const ClusterLayout& layout) {
   std::map<std::string, ExistingMember> out;
   for (const auto& dir : member_dirs(layout.out)) {
-    ExistingMember m;
-    try {
-      std::string env = dir + "/" + std::string(etcd_env_file), yml = dir + "/" + std::string(etcd_config_file);
-      EtcdConfig c = exists(env)   ? parse_etcd_env(read_text_file(env))
-                     : exists(yml) ? parse_etcd_yaml(read_text_file(yml))
-                                   : EtcdConfig{};
-      m.state = c.initial_cluster_state;
-      m.peer_hosts = url_hosts(c.initial_advertise_peer_urls);
-    } catch (const Error&) {
-    }
-    out[std::filesystem::path(dir).filename().string()] = m;
+    // Both readers take any text: a file that cannot be read is an I/O error that stops the run.
+    std::string env = dir + "/" + std::string(etcd_env_file), yml = dir + "/" + std::string(etcd_config_file);
+    EtcdConfig c = exists(env)   ? parse_etcd_env(read_text_file(env))
+                   : exists(yml) ? parse_etcd_yaml(read_text_file(yml))
+                                 : EtcdConfig{};
+    out[std::filesystem::path(dir).filename().string()] = ExistingMember{c.initial_cluster_state, url_hosts(c.initial_advertise_peer_urls)};
   }
   return out;
 }
 
 // Every certificate the CA issued in a member folder, renew's earlier generations too: what
-// removing the member revokes. Unreadable files are skipped (they cannot be used either).
+// removing the member revokes. Files that are no certificates are skipped; a read error stops the run.
 std::vector<Certificate> issued_in(const std::string& member_dir, const Certificate& ca) {
   std::vector<Certificate> out;
   std::set<std::string> serials;
@@ -171,12 +166,14 @@ std::vector<Certificate> issued_in(const std::string& member_dir, const Certific
   for (auto it = std::filesystem::recursive_directory_iterator(member_dir, ec); !ec && it != std::filesystem::end(it); it.increment(ec)) {
     std::string name = it->path().filename().string();
     if (!it->is_regular_file(ec) || name.front() == '.' || !is_certificate_name(name)) continue;
+    std::string file = it->path().string(), text = read_text_file(file, Errc::io);
     try {
-      for (const Certificate& c : Certificate::all_from_pem(read_text_file(it->path().string()), it->path().string()))
+      for (const Certificate& c : Certificate::all_from_pem(text, file))
         if (!c.is_ca() && c.signed_by(ca) && serials.insert(c.serial_hex()).second) out.push_back(c);
-    } catch (const Error&) {
+    } catch (const Error&) {  // not a certificate: nothing to revoke
     }
   }
+  if (ec) throw Error(Errc::io, "cannot list the folder: " + ec.message(), member_dir);
   return out;
 }
 
@@ -203,7 +200,9 @@ CaRecords ca_records(const Signer& signer, const std::string& ca_path, const std
     index = CaIndex::load(index_path);
     before = index.to_text();
   } catch (const Error& e) {
-    if (!revoke.empty()) throw;
+    // A malformed index is left alone with a warning (the certificates are still written), unless
+    // this run must revoke; a read error stops the run.
+    if (!revoke.empty() || e.category() != Errc::input) throw;
     r.not_recorded = e.what();
   }
   if (!writable) r.not_recorded = "the CA's folder is not writable";
@@ -212,12 +211,12 @@ CaRecords ca_records(const Signer& signer, const std::string& ca_path, const std
     revoked |= index.revoke(normalize_serial_hex(c.serial_hex()), now, RevocationReason::cessation_of_operation, c);
   for (const auto& c : issued) index.record_issued(c);
   if (writable && r.not_recorded.empty() && index.to_text() != before) files.push_back(OutputFile{index_path, index.to_text(), 0644, true});
-  try {
-    if (!revoked && exists(crl_paths.der)) {
-      std::string der = read_text_file(crl_paths.der, Errc::input);
+  if (!revoked && exists(crl_paths.der)) {
+    std::string der = read_text_file(crl_paths.der, Errc::io);
+    try {
       if (Crl::from_bytes(der, crl_paths.der).signed_by(signer.ca_certificate())) r.crl_der = std::move(der);
+    } catch (const Error&) {  // not a CRL: replaced below
     }
-  } catch (const Error&) {  // unreadable: replaced below
   }
   if (r.crl_der.empty()) {
     Crl crl = next_crl(signer, index, ca_path, crl_options);

@@ -160,7 +160,11 @@ bool is_member_dir(const std::string& d) {
 std::vector<std::string> member_dirs(const std::string& dir) {
   std::vector<std::string> out;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
+  fs::directory_iterator list(dir, ec);
+  // A folder that is not there has no members; one that cannot be read is not taken for empty.
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+    throw Error(Errc::io, "cannot list the folder: " + ec.message(), dir);
+  for (const auto& e : list) {
     std::string name = e.path().filename().string();
     if (e.is_directory(ec) && !is_reserved_dir_name(name) && name.front() != '.' && is_member_dir(e.path().string()))
       out.push_back(e.path().string());
