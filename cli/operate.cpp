@@ -124,6 +124,11 @@ int renew(const RenewArgs& a) {
 
 namespace {
 
+// Where else the CRL went: every member folder of the cluster folder (CrlOptions::cluster_dir).
+std::string member_copies(const std::string& dir) {
+  return dir.empty() ? "" : " and the copy in each member folder of " + dir + " (etcd reads it on the next connection)";
+}
+
 int revoke_serial(const RevokeArgs& a) {
   report_repairs(a.ca.dir);
   CaFiles ca = ca_files(a.ca);
@@ -167,7 +172,7 @@ int revoke_serial(const RevokeArgs& a) {
   CrlPaths paths = CrlPaths::for_ca(ca.cert);
   std::cerr << "etcd-pki: revoked serial " << openssl_serial_hex(serial) << " (" << to_string(reason) << "); CRL with " << c.revoked().size()
             << " revoked certificate(s), next update " << format_rfc3339(*c.next_update()) << ": " << paths.der << ", " << paths.pem
-            << "\n";
+            << member_copies(a.ca.dir) << "\n";
   return 0;
 }
 
@@ -181,7 +186,7 @@ int write_ca_crl(const CaArgs& a, const std::string& next_update) {
   Crl c = write_crl(signer, ca.cert, copt);
   CrlPaths paths = CrlPaths::for_ca(ca.cert);
   std::cerr << "etcd-pki: CRL with " << c.revoked().size() << " revoked certificate(s), next update "
-            << format_rfc3339(*c.next_update()) << ": " << paths.der << ", " << paths.pem << "\n";
+            << format_rfc3339(*c.next_update()) << ": " << paths.der << ", " << paths.pem << member_copies(a.dir) << "\n";
   return 0;
 }
 
