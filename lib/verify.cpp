@@ -554,11 +554,15 @@ void check_issuers(const Certificate& cert, const std::vector<Certificate>& chai
   }
 }
 
+// A serial as etcd prints it: fmt's %x of the serial's big-endian bytes, two digits per byte, so
+// the first byte keeps its leading zero ("0a1b2c", where normalize_serial_hex says "A1B2C").
+std::string etcd_serial(const Certificate& cert) { return lower_hex(openssl_serial_hex(normalize_serial_hex(cert.serial_hex()))); }
+
 void check_revoked(const TrustContext& t, const Certificate& cert, const std::string& file, Findings& out) {
   if (!t.revoked_serials.count(normalize_serial_hex(cert.serial_hex()))) return;
   out.add(Severity::error, file, "revoked", "revoked in " + show(t.base, t.crl_file) + " (serial " + cert.serial_hex() + ")",
           "with --client-crl-file/--peer-crl-file the member logs: rejected connection (error \"transport: certificate serial " +
-              lower_hex(normalize_serial_hex(cert.serial_hex())) + " revoked\"); etcdctl only says: context deadline exceeded");
+              etcd_serial(cert) + " revoked\"); etcdctl only says: context deadline exceeded");
 }
 
 // The leaf's certificates: those read while listing, else from its file (nullopt: a finding says why).

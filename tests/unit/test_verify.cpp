@@ -827,7 +827,8 @@ TEST_CASE("verify: the revoked serial is printed as etcd prints it", "[verify]")
   };
   const Case cases[] = {
       {"7A1B2C3D4E5F", "transport: certificate serial 7a1b2c3d4e5f revoked"},
-      {"0A1B2C3D4E5F", "transport: certificate serial a1b2c3d4e5f revoked"},
+      // etcd formats the serial's bytes with %x (etcd 3.4 to main, pkg/transport): the first byte keeps its zero.
+      {"0A1B2C3D4E5F", "transport: certificate serial 0a1b2c3d4e5f revoked"},
   };
   for (const auto& c : cases) {
     INFO(c.serial);
