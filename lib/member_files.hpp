@@ -20,7 +20,7 @@ namespace etcd_pki::detail {
 // cluster is 40 KB): the initial cluster, every member's client URL.
 struct ClusterFacts {
   std::string initial_cluster, client_endpoints, data_dir;
-  static ClusterFacts of(const ClusterSpec& spec, const std::string& data_dir = "/var/lib/etcd");
+  static ClusterFacts of(const ClusterSpec& spec, const std::string& data_dir = ClusterOptions{}.data_dir);
 };
 
 // The member's etcd settings: name, data dir, URLs, initial cluster, `state` ("new" or
