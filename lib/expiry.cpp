@@ -44,6 +44,47 @@ std::string issuer_cn(const std::string& issuer) {
   return cn;
 }
 
+// The files to read, in order: each path as given, a folder's files found below it (hidden names
+// skipped, such as renew's backups in .etcd-pki) and sorted.
+std::vector<std::string> list_files(const std::vector<std::string>& paths) {
+  std::vector<std::string> files;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    auto st = fs::status(p, ec);
+    if (ec || !fs::exists(st)) throw Error(Errc::input, "no such file or folder", p);
+    if (!fs::is_directory(st)) {
+      files.push_back(p);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      std::string name = it->path().filename().string();
+      if (!name.empty() && name.front() == '.') {
+        if (it->is_directory()) it.disable_recursion_pending();
+        continue;
+      }
+      if (it->is_regular_file() && looks_like_pki_file(name)) found.push_back(it->path().string());
+    }
+    if (ec) throw Error(Errc::io, "cannot list the folder: " + ec.message(), p);
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  return files;
+}
+
+// A CRL file's entry. A CRL without nextUpdate never goes stale: it is listed at the end of time.
+ExpiryEntry crl_entry(const Crl& crl, const std::string& file) {
+  return {file, {}, "crl", crl.next_update().value_or(TimePoint::max()), issuer_cn(crl.issuer_string()), "CRL"};
+}
+
+// The entry of a certificate in `file`, listed as `label` ("file#N" in a chain): the file's role for
+// the first one in the file, "ca" or "leaf" for the others.
+ExpiryEntry cert_entry(const Certificate& c, const std::string& file, const std::string& label, bool first_in_file) {
+  std::string role = first_in_file ? guess_role(file, c) : (c.is_ca() ? "ca" : "leaf");
+  return {label, {}, role, c.not_after(), issuer_cn(c.issuer_string()), c.subject_string()};
+}
+
 }  // namespace
 
 ExpiryReport scan_expiry(const std::vector<std::string>& paths, Seconds within, std::optional<TimePoint> now, Seconds crl_within) {
@@ -51,29 +92,7 @@ ExpiryReport scan_expiry(const std::vector<std::string>& paths, Seconds within, 
   report.now = now_or(now);
   report.within = within;
   report.crl_within = crl_within;
-  std::vector<std::string> files;
-  for (const auto& p : paths) {
-    std::error_code ec;
-    auto st = fs::status(p, ec);
-    if (ec || !fs::exists(st)) throw Error(Errc::input, "no such file or folder", p);
-    if (fs::is_directory(st)) {
-      std::vector<std::string> found;
-      for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
-           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        std::string name = it->path().filename().string();
-        if (!name.empty() && name.front() == '.') {
-          if (it->is_directory()) it.disable_recursion_pending();
-          continue;
-        }
-        if (it->is_regular_file() && looks_like_pki_file(name)) found.push_back(it->path().string());
-      }
-      if (ec) throw Error(Errc::io, "cannot list the folder: " + ec.message(), p);
-      std::sort(found.begin(), found.end());
-      files.insert(files.end(), found.begin(), found.end());
-    } else {
-      files.push_back(p);
-    }
-  }
+  std::vector<std::string> files = list_files(paths);
   // Read every file, parse each distinct content once (the CA is in every member folder), on all
   // cores; then list in file order.
   std::vector<std::string> contents(files.size());
@@ -89,6 +108,15 @@ ExpiryReport scan_expiry(const std::vector<std::string>& paths, Seconds within, 
     parsed[i] = Certificate::all_from_pem(contents[i], files[i], Errc::input, Certificate::KeyDecoding::when_needed);
   });
   std::map<std::string, size_t> by_fingerprint;
+  // A new entry from make(), unless `fingerprint` was seen: then `label` is a copy of that entry.
+  auto add = [&](const std::string& fingerprint, const std::string& label, auto make) {
+    if (auto it = by_fingerprint.find(fingerprint); it != by_fingerprint.end()) {
+      report.entries[it->second].copies.push_back(label);
+      return;
+    }
+    by_fingerprint[fingerprint] = report.entries.size();
+    report.entries.push_back(make());
+  };
   for (size_t fi = 0; fi < files.size(); ++fi) {
     const std::string& f = files[fi];
     const std::string& data = contents[fi];
@@ -100,27 +128,12 @@ ExpiryReport scan_expiry(const std::vector<std::string>& paths, Seconds within, 
         continue;
       }
       Crl crl = Crl::from_bytes(data, f);
-      std::string fp = crl.sha256_fingerprint();
-      if (auto it = by_fingerprint.find(fp); it != by_fingerprint.end()) {
-        report.entries[it->second].copies.push_back(f);
-        continue;
-      }
-      // A CRL without nextUpdate never goes stale; list it at its thisUpdate plus nothing.
-      by_fingerprint[fp] = report.entries.size();
-      report.entries.push_back({f, {}, "crl", crl.next_update().value_or(TimePoint::max()), issuer_cn(crl.issuer_string()), "CRL"});
+      add(crl.sha256_fingerprint(), f, [&] { return crl_entry(crl, f); });
       continue;
     }
     for (size_t i = 0; i < certs.size(); ++i) {
-      const Certificate& c = certs[i];
-      std::string fp = c.sha256_fingerprint();
       std::string label = certs.size() > 1 ? f + "#" + std::to_string(i + 1) : f;
-      if (auto it = by_fingerprint.find(fp); it != by_fingerprint.end()) {
-        report.entries[it->second].copies.push_back(label);
-        continue;
-      }
-      by_fingerprint[fp] = report.entries.size();
-      report.entries.push_back({label, {}, i == 0 ? guess_role(f, c) : (c.is_ca() ? "ca" : "leaf"), c.not_after(), issuer_cn(c.issuer_string()),
-                                c.subject_string()});
+      add(certs[i].sha256_fingerprint(), label, [&] { return cert_entry(certs[i], f, label, i == 0); });
     }
   }
   std::stable_sort(report.entries.begin(), report.entries.end(), [](auto& a, auto& b) { return a.expires < b.expires; });
