@@ -55,7 +55,9 @@ struct VerifyArgs {
 struct ExpiryArgs {
   std::vector<std::string> paths;
   std::string within = "30d", crl_within = "1d";
-  bool json = false;
+  std::string format;  // text | json | prometheus; "" for text (json with --json)
+  std::string output;  // a file written atomically instead of stdout
+  bool json = false;   // --format json
 };
 struct RenewArgs {
   std::vector<std::string> paths;  // certificates or folders

@@ -132,7 +132,9 @@ void add_check_commands(CLI::App& app, Args& a) {
   exp->add_option("paths", ea.paths, "Folders (searched recursively) and files")->required();
   exp->add_option("--within", ea.within, "The window for certificates")->capture_default_str();
   exp->add_option("--crl-within", ea.crl_within, "The window for a CRL's next update")->capture_default_str();
-  exp->add_flag("--json", ea.json, "JSON report");
+  exp->add_option("--format", ea.format, "text (default), json, or prometheus: metrics for node_exporter's textfile collector");
+  exp->add_flag("--json", ea.json, "JSON report (--format json)");
+  exp->add_option("--output", ea.output, "Write the report to FILE (a temp file renamed over it: for a *.prom file) instead of stdout");
   exp->callback([&a] { a.rc = expiry(a.expiry); });
 }
 

@@ -80,8 +80,16 @@ int verify(const VerifyArgs& a) {
 }
 
 int expiry(const ExpiryArgs& a) {
+  std::string format = !a.format.empty() ? a.format : a.json ? "json" : "text";
+  if (format != "text" && format != "json" && format != "prometheus")
+    throw Error(Errc::usage, "unknown format \"" + format + "\" (use text, json or prometheus)", "--format");
+  if (a.json && format != "json") throw Error(Errc::usage, "means --format json, not --format " + format, "--json");
   ExpiryReport r = scan_expiry(a.paths, duration_arg(a.within, "--within"), std::nullopt, duration_arg(a.crl_within, "--crl-within"));
-  std::cout << (a.json ? render_json(r) : render_text(r));
+  std::string report = format == "json" ? render_json(r) : format == "prometheus" ? render_prometheus(r) : render_text(r);
+  if (a.output.empty())
+    std::cout << report;
+  else
+    write_files({OutputFile{a.output, report, 0644, true}}, false);  // replaces the previous report in one rename
   return r.any_within() ? 1 : 0;
 }
 

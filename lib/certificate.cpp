@@ -104,7 +104,10 @@ Subject Certificate::subject() const { return detail::decode_subject(X509_get_su
 std::string Certificate::subject_string() const { return detail::subject_string(X509_get_subject_name(x509_.get())); }
 std::string Certificate::issuer_string() const { return detail::subject_string(X509_get_issuer_name(x509_.get())); }
 
+Subject Certificate::issuer() const { return detail::decode_subject(X509_get_issuer_name(x509_.get())); }
+
 std::string Certificate::serial_hex() const { return detail::integer_hex(X509_get0_serialNumber(x509_.get())); }
+std::string Certificate::serial_decimal() const { return detail::integer_decimal(X509_get0_serialNumber(x509_.get())); }
 
 Sans Certificate::sans() const {
   ossl::GeneralNames names(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x509_.get(), NID_subject_alt_name, nullptr, nullptr)));

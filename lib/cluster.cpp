@@ -148,10 +148,7 @@ std::map<std::string, ExistingMember> read_members(const ClusterLayout& layout) 
   std::map<std::string, ExistingMember> out;
   for (const auto& dir : member_dirs(layout.out)) {
     // Both readers take any text: a file that cannot be read is an I/O error that stops the run.
-    std::string env = dir + "/" + std::string(etcd_env_file), yml = dir + "/" + std::string(etcd_config_file);
-    EtcdConfig c = exists(env)   ? parse_etcd_env(read_text_file(env))
-                   : exists(yml) ? parse_etcd_yaml(read_text_file(yml))
-                                 : EtcdConfig{};
+    EtcdConfig c = read_member_config(dir);
     out[std::filesystem::path(dir).filename().string()] = ExistingMember{c.initial_cluster_state, url_hosts(c.initial_advertise_peer_urls)};
   }
   return out;

@@ -441,6 +441,7 @@ std::string Crl::to_pem() const {
 }
 
 std::string Crl::issuer_string() const { return detail::subject_string(X509_CRL_get_issuer(crl_.get())); }
+Subject Crl::issuer() const { return detail::decode_subject(X509_CRL_get_issuer(crl_.get())); }
 TimePoint Crl::this_update() const { return asn1_time(X509_CRL_get0_lastUpdate(crl_.get())); }
 std::optional<TimePoint> Crl::next_update() const {
   const ASN1_TIME* t = X509_CRL_get0_nextUpdate(crl_.get());

@@ -43,11 +43,6 @@ Json certinfo_name(const X509_NAME* name) {
   return j;
 }
 
-std::string serial_decimal(const X509* x) {
-  ossl::Bignum bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), nullptr));
-  return ossl::take_string(bn ? BN_bn2dec(bn.get()) : nullptr);
-}
-
 std::string colon_hex(const std::string& bytes) {
   return detail::to_hex(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
 }
@@ -93,7 +88,7 @@ InspectedItem describe_certificate(const Certificate& cert, const std::string& f
   Json j;
   j["subject"] = certinfo_name(X509_get_subject_name(x));
   j["issuer"] = certinfo_name(X509_get_issuer_name(x));
-  j["serial_number"] = serial_decimal(x);
+  j["serial_number"] = detail::integer_decimal(X509_get0_serialNumber(x));
   Sans sans = cert.sans();
   if (Json s = sans_json(sans); !s.empty()) j["sans"] = s;
   j["not_before"] = format_rfc3339(cert.not_before());

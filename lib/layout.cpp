@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "etcd_config.hpp"
 #include "etcd_pki/cluster.hpp"
+#include "etcd_pki/files.hpp"
 #include "etcd_pki/profile.hpp"
 
 namespace etcd_pki::detail {
@@ -182,6 +184,24 @@ std::string trust_file_names() { return "ca.pem, ca/ca.pem, etcd/ca.crt"; }
 std::string member_dir_of(const std::string& cert_dir) {
   fs::path p(cert_dir);
   return p.filename() == "etcd" ? p.parent_path().string() : cert_dir;
+}
+
+EtcdConfig read_member_config(const std::string& member_dir) {
+  std::string env = member_dir + "/" + std::string(etcd_env_file), yml = member_dir + "/" + std::string(etcd_config_file);
+  return exists(env)   ? parse_etcd_env(read_text_file(env))
+         : exists(yml) ? parse_etcd_yaml(read_text_file(yml))
+                       : EtcdConfig{};
+}
+
+std::string member_name_of(const std::string& file) {
+  std::string dir = fs::path(file).parent_path().string();
+  if (dir.empty()) dir = ".";
+  // kubeadm's MEMBER/etcd/server.crt first; then the folder itself (a cfssl member named "etcd").
+  for (const std::string& m : {member_dir_of(dir), dir}) {
+    std::string name = read_member_config(m).name;
+    if (!name.empty()) return name;
+  }
+  return "";
 }
 
 }  // namespace etcd_pki::detail

@@ -28,6 +28,8 @@ enum class Layout : int;  // cfssl (0) or kubeadm: etcd_pki/cluster.hpp
 
 namespace etcd_pki::detail {
 
+struct EtcdConfig;  // etcd_config.hpp
+
 // What a certificate is for. Role::server_peer: a file whose name says nothing, with server auth
 // (cfssl's single etcd.pem); Role::leaf: neither server nor client auth.
 enum class Role { ca, server, peer, server_peer, client, leaf };
@@ -109,6 +111,14 @@ std::vector<std::string> member_cert_dirs(const std::string& member_dir);
 std::string trust_file_names();
 // The member folder a certificate folder belongs to (DIR/etcd -> DIR).
 std::string member_dir_of(const std::string& cert_dir);
+// A member folder's etcd settings: its etcd.env, else its etcd.conf.yml (what is missing stays
+// empty; a file that cannot be read is Errc::io).
+EtcdConfig read_member_config(const std::string& member_dir);
+// The member whose folder holds `file` (in it, or in its etcd/ folder): the name (ETCD_NAME) in that
+// folder's etcd config, which is the folder's name in a cluster output folder and still the
+// member's name once the folder is installed on its host (/etc/etcd/pki). "" for a file in no
+// member folder (ca/, clients/) or in one without a config.
+std::string member_name_of(const std::string& file);
 
 }  // namespace etcd_pki::detail
 

@@ -171,6 +171,12 @@ std::string integer_hex(const ASN1_INTEGER* i) {
   return ossl::take_string(BN_bn2hex(bn.get()), "0");
 }
 
+std::string integer_decimal(const ASN1_INTEGER* i) {
+  ossl::Bignum bn(ASN1_INTEGER_to_BN(i, nullptr));
+  if (!bn) throw_openssl(Errc::crypto, "reading an integer");
+  return ossl::take_string(BN_bn2dec(bn.get()), "0");
+}
+
 std::string sha256_hex(std::string_view data, char sep) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;

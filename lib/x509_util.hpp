@@ -54,6 +54,8 @@ std::string sha256_fingerprint_of(const T* object, const char* what) {
 TimePoint to_time_point(const ASN1_TIME* t, Errc category = Errc::crypto);
 // An ASN.1 integer as upper-case hex (OpenSSL's BN_bn2hex: whole bytes, "0" for zero).
 std::string integer_hex(const ASN1_INTEGER* i);
+// An ASN.1 integer in decimal (OpenSSL's BN_bn2dec: "-" for a negative one).
+std::string integer_decimal(const ASN1_INTEGER* i);
 // SHA-256 of `data` in upper-case hex, bytes separated by `sep` ('\0' for none).
 std::string sha256_hex(std::string_view data, char sep = ':');
 

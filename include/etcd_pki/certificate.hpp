@@ -39,7 +39,9 @@ class Certificate {
   Subject subject() const;
   std::string subject_string() const;  // "C=CN, ST=BeiJing, ..., CN=etcd"
   std::string issuer_string() const;
+  Subject issuer() const;
   std::string serial_hex() const;
+  std::string serial_decimal() const;  // as cfssl's certinfo and Go's big.Int print it ("-5" for a negative one)
   Sans sans() const;
   TimePoint not_before() const;
   TimePoint not_after() const;

@@ -127,6 +127,7 @@ class Crl {
     std::optional<RevocationReason> reason;
   };
   std::string issuer_string() const;
+  Subject issuer() const;
   TimePoint this_update() const;
   std::optional<TimePoint> next_update() const;
   std::optional<std::string> crl_number() const;  // hex

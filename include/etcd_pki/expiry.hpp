@@ -15,12 +15,18 @@ namespace etcd_pki {
 std::string guess_role(const std::string& path, const Certificate& cert);
 
 struct ExpiryEntry {
-  std::string file;                 // the first file holding it
+  std::string file;                 // the first file holding it ("FILE#2": the second certificate in FILE)
   std::vector<std::string> copies;  // the other files with the same certificate
   std::string role;                 // guess_role, or "crl"
   TimePoint expires;                // notAfter, or the CRL's nextUpdate
   std::string ca;                   // the issuer's CN (or whole subject when it has no CN)
-  std::string subject;
+  std::string subject;              // "CRL" for a CRL
+  // For monitoring (render_prometheus):
+  TimePoint not_before{};           // notBefore, or the CRL's thisUpdate
+  std::string serial;               // decimal (Certificate::serial_decimal); "" for a CRL
+  std::string subject_cn;           // "" when the subject has none, and for a CRL
+  std::string issuer_cn;            // "" when the issuer has none
+  std::string member;               // the member whose folder holds `file` (its etcd config's name); else ""
 };
 
 struct ExpiryReport {
@@ -41,5 +47,11 @@ ExpiryReport scan_expiry(const std::vector<std::string>& paths, Seconds within, 
 // A table: NAME, ROLE, EXPIRES, LEFT, CA; rows within the window are marked "!".
 std::string render_text(const ExpiryReport& report);
 std::string render_json(const ExpiryReport& report);
+// Metrics for node_exporter's textfile collector (Prometheus text format 0.0.4), with the
+// x509-certificate-exporter's names: per certificate x509_cert_not_after, x509_cert_not_before
+// (Unix seconds) and x509_cert_expired (1 when report.now is past notAfter), per CRL
+// x509_crl_next_update; labels subject_CN, issuer_CN, serial_number (decimal), filepath (the
+// entry's file), member and role. One series per entry, sorted by filepath (docs/operate.md).
+std::string render_prometheus(const ExpiryReport& report);
 
 }  // namespace etcd_pki

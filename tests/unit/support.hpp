@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -269,5 +270,83 @@ struct SeedPki {
   std::string ca_path() const { return out + "/ca/ca.pem"; }
   Signer signer() const { return Signer(cert_at(out + "/ca/ca.pem"), key_at(out + "/ca/ca-key.pem")); }
 };
+
+// A reader of the Prometheus text format 0.0.4, written for the tests from the format's description
+// (not from lib/prometheus.cpp): it REQUIREs the shape node_exporter's textfile collector needs:
+// each family's # HELP then # TYPE exactly once, before its samples, which come together; label
+// values quoted with only \\, \" and \n escaped. Families by name; `order` gets the names in order.
+struct ExpoSample {
+  std::map<std::string, std::string> labels;  // unescaped
+  std::vector<std::string> label_order;
+  std::string value;
+};
+struct ExpoFamily {
+  std::string help, type;
+  std::vector<ExpoSample> samples;
+};
+inline ExpoSample parse_exposition_sample(const std::string& line, const std::string& family) {
+  ExpoSample s;
+  size_t i = line.find_first_of("{ ");
+  REQUIRE(i != std::string::npos);
+  INFO(line);
+  REQUIRE(line.substr(0, i) == family);
+  if (line[i] == '{') {
+    ++i;
+    while (line.at(i) != '}') {
+      size_t eq = line.find('=', i);
+      REQUIRE(eq != std::string::npos);
+      std::string name = line.substr(i, eq - i);
+      REQUIRE(line.at(eq + 1) == '"');
+      std::string value;
+      for (i = eq + 2; line.at(i) != '"'; ++i) {
+        if (line[i] != '\\') {
+          value += line[i];
+          continue;
+        }
+        char c = line.at(++i);
+        REQUIRE((c == '\\' || c == '"' || c == 'n'));
+        value += c == 'n' ? '\n' : c;
+      }
+      REQUIRE(s.labels.emplace(name, value).second);  // each label once
+      s.label_order.push_back(name);
+      ++i;
+      if (line.at(i) == ',') ++i;
+    }
+    ++i;
+  }
+  REQUIRE(line.at(i) == ' ');
+  s.value = line.substr(i + 1);
+  REQUIRE_FALSE(s.value.empty());
+  return s;
+}
+inline std::map<std::string, ExpoFamily> parse_exposition(const std::string& text, std::vector<std::string>* order = nullptr) {
+  std::map<std::string, ExpoFamily> out;
+  std::string current;
+  bool typed = false;
+  REQUIRE((text.empty() || text.back() == '\n'));
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    INFO(line);
+    REQUIRE_FALSE(line.empty());
+    if (line.rfind("# HELP ", 0) == 0) {
+      std::string rest = line.substr(7);
+      current = rest.substr(0, rest.find(' '));
+      REQUIRE(out.count(current) == 0);  // HELP once per family, and a family's lines together
+      out[current].help = rest.size() > current.size() ? rest.substr(current.size() + 1) : "";
+      typed = false;
+      if (order) order->push_back(current);
+    } else if (line.rfind("# TYPE ", 0) == 0) {
+      REQUIRE(line.substr(7, current.size() + 1) == current + " ");
+      REQUIRE_FALSE(typed);
+      typed = true;
+      out[current].type = line.substr(7 + current.size() + 1);
+    } else {
+      REQUIRE(line.front() != '#');
+      REQUIRE(typed);  // after its family's HELP and TYPE
+      out[current].samples.push_back(parse_exposition_sample(line, current));
+    }
+  }
+  return out;
+}
 
 }  // namespace test

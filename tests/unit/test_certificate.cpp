@@ -89,6 +89,12 @@ TEST_CASE("Certificate: subject, issuer and their strings", "[certificate]") {
   CHECK(c.leaf.issuer_string() == "CN=cert-test-inter");
   CHECK(c.inter.issuer_string() == "O=etcd-pki tests, CN=cert-test-root");
   CHECK(c.root.cert.issuer_string() == c.root.cert.subject_string());
+  // issuer(): the issuer's name in the subject model.
+  CHECK(c.leaf.issuer().common_name == "cert-test-inter");
+  CHECK(c.leaf.issuer().organization.empty());
+  CHECK(c.inter.issuer().common_name == "cert-test-root");
+  CHECK(c.inter.issuer().organization == std::vector<std::string>{"etcd-pki tests"});
+  CHECK(c.root.cert.issuer() == c.root.cert.subject());
 }
 
 TEST_CASE("Certificate::subject_string escapes as RFC 2253 and keeps UTF-8", "[certificate]") {
@@ -159,6 +165,14 @@ TEST_CASE("Certificate: public key, serial and fingerprint", "[certificate]") {
   OPENSSL_free(hex);
   BN_free(bn);
   CHECK(c.leaf.serial_hex().find_first_not_of("0123456789ABCDEF") == std::string::npos);
+  // serial_decimal is the same number in decimal, as cfssl's certinfo and Go print it.
+  bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(c.leaf.native_handle()), nullptr);
+  char* dec = BN_bn2dec(bn);
+  CHECK(c.leaf.serial_decimal() == dec);
+  OPENSSL_free(dec);
+  BN_free(bn);
+  CHECK(c.leaf.serial_decimal().find_first_not_of("0123456789") == std::string::npos);
+  CHECK(decimal_to_serial_hex(c.leaf.serial_decimal()) == normalize_serial_hex(c.leaf.serial_hex()));
 
   // The fingerprint is SHA-256 of the DER, "AB:CD:...".
   PemBlock der = pem_decode(c.leaf.to_pem());

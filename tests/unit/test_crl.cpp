@@ -768,6 +768,8 @@ TEST_CASE("Crl::make: fields, entries and signature", "[crl]") {
   CHECK(crl_version(crl) == X509_CRL_VERSION_2);
   CHECK(X509_NAME_cmp(X509_CRL_get_issuer(crl.native_handle()), X509_get_subject_name(ca.cert.native_handle())) == 0);
   CHECK(crl.issuer_string() == ca.cert.subject_string());
+  CHECK(crl.issuer() == ca.cert.subject());
+  CHECK_FALSE(crl.issuer().common_name.empty());
   CHECK(crl.this_update() == fixed_now());
   CHECK(crl.next_update() == std::optional<TimePoint>(fixed_now() + Seconds(7 * 24 * 3600)));  // the default
 

@@ -1,7 +1,11 @@
 // expiry.hpp: guess_role, and scan_expiry over a temporary PKI folder made with the library's own
 // Signer at a fixed clock (roles, sort order, copies, hidden folders, keys, CRLs and their own
-// window), with the text and JSON renderings.
+// window), with the text and JSON renderings; the monitoring fields and render_prometheus, also
+// over a real build_cluster output (SeedPki) in both layouts.
 #include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "support.hpp"
@@ -47,7 +51,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 //   D/ca.crl, D/ca-crl.pem     the CRL (nextUpdate now + 7d), one entry with a copy
 //   D/etcd-1/ca.pem            copy of the root        D/etcd-2/ca.pem     copy of the root
 //   D/etcd-1/server.pem        30 days                 D/etcd-1/server-key.pem, D/etcd-1/tls.key
-//   D/etcd-1/peer.pem          90 days
+//   D/etcd-1/peer.pem          90 days                 D/etcd-1/etcd.env   ETCD_NAME=etcd-1
 //   D/etcd-1/server-csr.pem    a CSR: skipped          D/notes.pem         text: skipped
 //   D/clients/ci.pem           10 days                 D/config.json       not looked at
 //   D/.etcd-pki/server.pem.000001/server.pem  1 day: hidden, not listed
@@ -69,6 +73,7 @@ struct Pki {
     spit(dir / "etcd-1/server-key.pem", shared_leaf_key().to_pem());
     spit(dir / "etcd-1/tls.key", shared_leaf_key().to_pem());
     spit(dir / "etcd-1/peer.pem", peer.to_pem());
+    spit(dir / "etcd-1/etcd.env", "# the member's etcd settings\nETCD_NAME=etcd-1\n");
     spit(dir / "etcd-1/server-csr.pem", leaf_csr("etcd-1-server").to_pem());
     spit(dir / "clients/ci.pem", ci.to_pem());
     spit(dir / "notes.pem", "not a certificate\n");
@@ -413,4 +418,251 @@ TEST_CASE("expiry render_json: parses, with a within flag per entry", "[expiry]"
   CHECK(quiet.at("any_within") == false);
   REQUIRE(quiet.at("entries").size() == 1);
   CHECK(quiet.at("entries")[0].at("within") == false);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Monitoring: the entries' label fields and render_prometheus
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+// A CRL from the shared root without nextUpdate (RFC 5280 requires one; etcd-pki never makes
+// such a CRL), DER.
+std::string crl_without_next_update() {
+  std::unique_ptr<X509_CRL, decltype(&X509_CRL_free)> crl(X509_CRL_new(), X509_CRL_free);
+  REQUIRE(crl);
+  REQUIRE(X509_CRL_set_version(crl.get(), 1) == 1);
+  REQUIRE(X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(shared_root().cert.native_handle())) == 1);
+  std::unique_ptr<ASN1_TIME, decltype(&ASN1_TIME_free)> t(ASN1_TIME_set(nullptr, fixed_now().time_since_epoch().count()),
+                                                         ASN1_TIME_free);
+  REQUIRE(X509_CRL_set1_lastUpdate(crl.get(), t.get()) == 1);
+  REQUIRE(X509_CRL_sign(crl.get(), shared_root().key.native_handle(), EVP_sha256()) > 0);
+  unsigned char* der = nullptr;
+  int n = i2d_X509_CRL(crl.get(), &der);
+  REQUIRE(n > 0);
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(n));
+  OPENSSL_free(der);
+  return out;
+}
+
+std::string epoch(TimePoint t) { return std::to_string(t.time_since_epoch().count()); }
+
+// The samples of one family by filepath.
+std::map<std::string, ExpoSample> by_filepath(const ExpoFamily& f) {
+  std::map<std::string, ExpoSample> out;
+  for (const auto& s : f.samples) REQUIRE(out.emplace(s.labels.at("filepath"), s).second);
+  return out;
+}
+
+const std::vector<std::string> kLabelNames{"subject_CN", "issuer_CN", "serial_number", "filepath", "member", "role"};
+const std::vector<std::string> kFamilies{"x509_cert_not_after", "x509_cert_not_before", "x509_cert_expired", "x509_crl_next_update"};
+
+}  // namespace
+
+TEST_CASE("scan_expiry: not_before, serial, subject and issuer CN, member", "[expiry]") {
+  Pki pki;
+  const auto& d = pki.dir;
+  ExpiryReport r = scan_expiry({d.path()}, Seconds(30 * kDay), fixed_now());
+  const ExpiryEntry* ci = find_entry(r, d / "clients/ci.pem");
+  const ExpiryEntry* server = find_entry(r, d / "etcd-1/server.pem");
+  const ExpiryEntry* root = find_entry(r, d / "ca.pem");
+  const ExpiryEntry* crl = find_entry(r, d / "ca-crl.pem");
+  REQUIRE(ci);
+  REQUIRE(server);
+  REQUIRE(root);
+  REQUIRE(crl);
+
+  CHECK(ci->not_before == kNotBefore);
+  CHECK(ci->serial == pki.ci.serial_decimal());
+  CHECK(ci->serial.find_first_not_of("0123456789") == std::string::npos);
+  CHECK(decimal_to_serial_hex(ci->serial) == normalize_serial_hex(pki.ci.serial_hex()));  // crl.cpp's own conversion back
+  CHECK(ci->subject_cn == "ci");
+  CHECK(ci->issuer_cn == "shared-test-root");
+  CHECK(ci->member.empty());  // clients/ is no member folder
+  CHECK(server->subject_cn == "etcd-1-server");
+  CHECK(server->member == "etcd-1");  // its folder's etcd.env
+  CHECK(find_entry(r, d / "etcd-1/peer.pem")->member == "etcd-1");
+  CHECK(root->member.empty());  // the first file holding it is D/ca.pem
+  CHECK(root->subject_cn == "shared-test-root");
+  CHECK(root->issuer_cn == "shared-test-root");
+  CHECK(root->not_before == shared_root().cert.not_before());
+
+  CHECK(crl->not_before == fixed_now());  // thisUpdate
+  CHECK(crl->serial.empty());
+  CHECK(crl->subject_cn.empty());
+  CHECK(crl->issuer_cn == "shared-test-root");
+  CHECK(crl->member.empty());
+  CHECK(find_entry(r, d / "etcd-2/ca.pem") == nullptr);  // a copy: etcd-2 (no config either) has no entry
+
+  // A file given by itself.
+  ExpiryReport alone = scan_expiry({d / "etcd-1/server.pem"}, Seconds(30 * kDay), fixed_now());
+  REQUIRE(alone.entries.size() == 1);
+  CHECK(alone.entries[0].member == "etcd-1");
+
+  // Installed on its host, the folder's name says nothing: the config's name is the member.
+  TempDir host;
+  spit(host / "etc/etcd/pki/server.pem", pki.server.to_pem());
+  spit(host / "etc/etcd/pki/ca.pem", shared_root().cert.to_pem());
+  spit(host / "etc/etcd/pki/etcd.conf.yml", "name: 'etcd-7'\ndata-dir: /var/lib/etcd\n");  // YAML when there is no etcd.env
+  ExpiryReport installed = scan_expiry({host / "etc/etcd/pki"}, Seconds(30 * kDay), fixed_now());
+  REQUIRE(installed.entries.size() == 2);
+  for (const auto& e : installed.entries) CHECK(e.member == "etcd-7");
+  // kubeadm's MEMBER/etcd/ folder, and a cfssl member named "etcd" (its folder is named etcd too).
+  spit(host / "k/m1/etcd.env", "ETCD_NAME=m1\n");
+  spit(host / "k/m1/etcd/server.crt", pki.server.to_pem());
+  spit(host / "c/etcd/etcd.env", "ETCD_NAME=etcd\n");
+  spit(host / "c/etcd/peer.pem", pki.peer.to_pem());
+  spit(host / "none/server.pem", pki.ci.to_pem());  // a folder without a config
+  for (auto [path, member] : {std::pair{host / "k", "m1"}, {host / "c", "etcd"}, {host / "none", ""}}) {
+    INFO(path);
+    ExpiryReport one = scan_expiry({path}, Seconds(30 * kDay), fixed_now());
+    REQUIRE(one.entries.size() == 1);
+    CHECK(one.entries[0].member == member);
+  }
+}
+
+TEST_CASE("render_prometheus: a build_cluster output, one series per certificate, member and role labels", "[expiry]") {
+  for (Layout layout : {Layout::cfssl, Layout::kubeadm}) {
+    const bool kubeadm = layout == Layout::kubeadm;
+    INFO((kubeadm ? "kubeadm" : "cfssl"));
+    SeedPki pki(layout);
+    ExpiryReport r = scan_expiry({pki.out}, Seconds(30 * kDay), fixed_now());
+    std::vector<std::string> order;
+    auto families = parse_exposition(render_prometheus(r), &order);
+    CHECK(order == kFamilies);
+    for (const auto& [name, f] : families) {
+      INFO(name);
+      CHECK(f.type == "gauge");
+      CHECK_FALSE(f.help.empty());
+      for (const auto& s : f.samples) CHECK(s.label_order == kLabelNames);
+    }
+
+    // One series per distinct certificate (the CA once, not once per member folder): CA, root,
+    // per member server and peer (kubeadm: and its two client certificates).
+    const size_t certs = kubeadm ? 2 + 3 * 4 : 2 + 3 * 2;
+    size_t cert_entries = static_cast<size_t>(std::count_if(r.entries.begin(), r.entries.end(), [](auto& e) { return e.role != "crl"; }));
+    CHECK(cert_entries == certs);
+    for (const char* name : {"x509_cert_not_after", "x509_cert_not_before", "x509_cert_expired"}) {
+      INFO(name);
+      const auto& samples = families.at(name).samples;
+      CHECK(samples.size() == certs);
+      CHECK(by_filepath(families.at(name)).size() == certs);  // distinct series
+      for (size_t i = 0; i < samples.size(); ++i) {
+        CHECK(samples[i].labels == families.at("x509_cert_not_after").samples[i].labels);  // the same series, the same order
+        if (i) CHECK(samples[i - 1].labels.at("filepath") < samples[i].labels.at("filepath"));  // sorted
+      }
+    }
+    for (const auto& s : families.at("x509_cert_expired").samples) CHECK(s.value == "0");
+
+    // A member's server certificate.
+    std::string server_path = kubeadm ? pki / "etcd-2/etcd/server.crt" : pki / "etcd-2/server.pem";
+    Certificate server = cert_at(server_path);
+    const std::string ca_path = find_cluster_ca(pki.out)->cert;
+    auto not_after = by_filepath(families.at("x509_cert_not_after"));
+    REQUIRE(not_after.count(server_path));
+    const ExpoSample& s = not_after.at(server_path);
+    CHECK(s.labels.at("subject_CN") == "etcd-2");
+    CHECK(s.labels.at("issuer_CN") == cert_at(ca_path).subject().common_name);
+    CHECK(decimal_to_serial_hex(s.labels.at("serial_number")) == normalize_serial_hex(server.serial_hex()));
+    CHECK(s.labels.at("member") == "etcd-2");
+    CHECK(s.labels.at("role") == "server");
+    CHECK(s.value == epoch(server.not_after()));
+    CHECK(by_filepath(families.at("x509_cert_not_before")).at(server_path).value == epoch(server.not_before()));
+
+    std::string peer_path = kubeadm ? pki / "etcd-3/etcd/peer.crt" : pki / "etcd-3/peer.pem";
+    REQUIRE(not_after.count(peer_path));
+    CHECK(not_after.at(peer_path).labels.at("member") == "etcd-3");
+    CHECK(not_after.at(peer_path).labels.at("role") == "peer");
+
+    // The CA once, at its first file ca/; the client in clients/: no member.
+    REQUIRE(not_after.count(ca_path));
+    CHECK(not_after.at(ca_path).labels.at("member") == "");
+    CHECK(not_after.at(ca_path).labels.at("role") == "ca");
+    CHECK(not_after.at(ca_path).labels.at("subject_CN") == not_after.at(ca_path).labels.at("issuer_CN"));
+    std::string root_path = kubeadm ? pki / "clients/root.crt" : pki / "clients/root.pem";
+    REQUIRE(not_after.count(root_path));
+    CHECK(not_after.at(root_path).labels.at("member") == "");
+    CHECK(not_after.at(root_path).labels.at("role") == "client");
+    CHECK(not_after.at(root_path).labels.at("subject_CN") == "root");
+    std::set<std::string> members;
+    for (const auto& [path, sample] : not_after) members.insert(sample.labels.at("member"));
+    CHECK(members == std::set<std::string>{"", "etcd-1", "etcd-2", "etcd-3"});
+
+    // The CA's CRL once (its copies in the member folders are the same CRL), at its nextUpdate.
+    const auto& crls = families.at("x509_crl_next_update").samples;
+    REQUIRE(crls.size() == 1);
+    const ExpiryEntry* crl = nullptr;
+    for (const auto& e : r.entries)
+      if (e.role == "crl") crl = &e;
+    REQUIRE(crl);
+    CHECK_THAT(crl->file, StartsWith(pki / "ca/"));
+    CHECK(crls[0].labels.at("filepath") == crl->file);
+    CHECK(crls[0].labels.at("role") == "crl");
+    CHECK(crls[0].labels.at("member") == "");
+    CHECK(crls[0].labels.at("serial_number") == "");
+    CHECK(crls[0].labels.at("subject_CN") == "");
+    CHECK(crls[0].labels.at("issuer_CN") == cert_at(ca_path).subject().common_name);
+    CHECK(crls[0].value == epoch(crl->expires));
+    CHECK(crl->expires > fixed_now());
+  }
+}
+
+TEST_CASE("render_prometheus: x509_cert_expired against the report's clock", "[expiry]") {
+  TempDir d;
+  Certificate c = leaf("short", kServer, Seconds(10 * kDay));
+  spit(d / "etcd-1/server.pem", c.to_pem());
+  spit(d / "ca.pem", shared_root().cert.to_pem());
+  struct Case {
+    TimePoint now;
+    std::string leaf_expired;
+  };
+  const Case cases[] = {
+      {fixed_now(), "0"},
+      {c.not_after(), "0"},  // notAfter is the last valid second (RFC 5280 4.1.2.5)
+      {c.not_after() + Seconds(1), "1"},
+      {c.not_after() + Seconds(365 * kDay), "1"},
+  };
+  for (const auto& k : cases) {
+    INFO(format_rfc3339(k.now));
+    auto families = parse_exposition(render_prometheus(scan_expiry({d.path()}, Seconds(kDay), k.now)));
+    auto expired = by_filepath(families.at("x509_cert_expired"));
+    CHECK(expired.at(d / "etcd-1/server.pem").value == k.leaf_expired);
+    CHECK(expired.at(d / "ca.pem").value == "0");
+    CHECK(families.count("x509_crl_next_update") == 0);  // no CRL: the family is left out
+  }
+  // Nothing found: nothing at all (an empty file is a valid textfile).
+  TempDir empty;
+  CHECK(render_prometheus(scan_expiry({empty.path()}, Seconds(kDay), fixed_now())).empty());
+}
+
+TEST_CASE("render_prometheus: escaped label values, chains and a CRL without nextUpdate", "[expiry]") {
+  TempDir d;
+  const std::string odd = d / "we\"ird\\dir\nname";  // a folder name with every character the format escapes
+  Certificate quoted = leaf("say \"hi\" \\o/", kServer, Seconds(20 * kDay));
+  spit(odd + "/etcd.pem", quoted.to_pem());
+  spit(d / "chain.pem", leaf("chain-server", kServer).to_pem() + shared_root().cert.to_pem());
+  spit(d / "old.crl", crl_without_next_update());
+
+  ExpiryReport r = scan_expiry({d.path()}, Seconds(30 * kDay), fixed_now());
+  const std::string text = render_prometheus(r);
+  CHECK_THAT(text, Contains("subject_CN=\"say \\\"hi\\\" \\\\o/\""));
+  CHECK_THAT(text, Contains("we\\\"ird\\\\dir\\nname/etcd.pem"));
+  auto families = parse_exposition(text);
+  auto not_after = by_filepath(families.at("x509_cert_not_after"));
+  REQUIRE(not_after.count(odd + "/etcd.pem"));
+  CHECK(not_after.at(odd + "/etcd.pem").labels.at("subject_CN") == "say \"hi\" \\o/");
+  CHECK(not_after.at(odd + "/etcd.pem").value == epoch(quoted.not_after()));
+
+  // Each certificate of a chain is its own series: FILE#1, FILE#2.
+  REQUIRE(not_after.count(d / "chain.pem#1"));
+  REQUIRE(not_after.count(d / "chain.pem#2"));
+  CHECK(not_after.at(d / "chain.pem#1").labels.at("subject_CN") == "chain-server");
+  CHECK(not_after.at(d / "chain.pem#2").labels.at("role") == "ca");
+  CHECK(not_after.size() == 3);
+
+  // A CRL that never goes stale: +Inf, so that nextUpdate - time() never alerts.
+  const auto& crls = families.at("x509_crl_next_update").samples;
+  REQUIRE(crls.size() == 1);
+  CHECK(crls[0].labels.at("filepath") == d / "old.crl");
+  CHECK(crls[0].value == "+Inf");
 }
