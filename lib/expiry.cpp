@@ -131,9 +131,12 @@ ExpiryReport scan_expiry(const std::vector<std::string>& paths, Seconds within, 
     }
     by_fingerprint[fingerprint] = report.entries.size();
     ExpiryEntry e = make();
-    auto [member, added] = member_of_folder.try_emplace(fs::path(file).parent_path().string());
-    if (added) member->second = detail::member_name_of(file);
-    e.member = member->second;
+    // The CA and its CRL belong to the cluster, not to the member folder listed first.
+    if (e.role != "ca" && e.role != "crl") {
+      auto [member, added] = member_of_folder.try_emplace(fs::path(file).parent_path().string());
+      if (added) member->second = detail::member_name_of(file);
+      e.member = member->second;
+    }
     report.entries.push_back(std::move(e));
   };
   for (size_t fi = 0; fi < files.size(); ++fi) {
