@@ -109,6 +109,10 @@ std::vector<std::string> member_cert_dirs(const std::string& member_dir);
 std::string trust_file_names();
 // The member folder a certificate folder belongs to (DIR/etcd -> DIR).
 std::string member_dir_of(const std::string& cert_dir);
+// A path from a config written for the hosts ("/etc/etcd/pki/server.pem") found in a member
+// folder `dir`: the longest trailing part that exists there, else the path itself when it exists,
+// else DIR/its file name.
+std::string resolve_in(const std::string& dir, const std::string& path);
 
 }  // namespace etcd_pki::detail
 

@@ -181,6 +181,9 @@ inline std::optional<PemBlock> next_pem_block(BIO* bio) {
   return block;
 }
 
+// The thread's whole error queue as one line ("error:...; error:..."), emptied; "" when empty.
+std::string take_error_queue();
+
 // Clears the thread's error queue before an operation, so a failure reports only its own errors.
 struct ClearErrors {
   ClearErrors() { ERR_clear_error(); }
