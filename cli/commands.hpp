@@ -52,6 +52,11 @@ struct VerifyArgs {
   std::vector<std::string> addresses;
   bool json = false;
 };
+struct ProbeArgs {
+  std::vector<std::string> targets;  // https:// URLs, member folders, cluster output folders
+  std::string ca, cert, key, timeout = "5s", warn_within = "30d";
+  bool json = false;
+};
 struct ExpiryArgs {
   std::vector<std::string> paths;
   std::string within = "30d", crl_within = "1d";
@@ -74,6 +79,7 @@ struct RevokeArgs {
 
 int inspect(const InspectArgs& args);
 int verify(const VerifyArgs& args);
+int probe(const ProbeArgs& args);
 int expiry(const ExpiryArgs& args);
 int renew(const RenewArgs& args);
 int revoke(const RevokeArgs& args);

@@ -54,6 +54,7 @@ struct Args {
   ClusterArgs cluster;
   InspectArgs inspect;
   VerifyArgs verify;
+  ProbeArgs probe;
   ExpiryArgs expiry;
   RenewArgs renew;
   RevokeArgs revoke;
@@ -138,6 +139,22 @@ void add_check_commands(CLI::App& app, Args& a) {
   exp->callback([&a] { a.rc = expiry(a.expiry); });
 }
 
+// Day two, on the network: probe.
+void add_probe_command(CLI::App& app, Args& a) {
+  ProbeArgs& pa = a.probe;
+  auto* prb = app.add_subcommand(
+      "probe", "Connect to running members over TLS: what each endpoint serves, and whether etcd's clients and peers accept it; exit 0 clean, 1 warnings, 2 errors");
+  prb->add_option("targets", pa.targets, "https://HOST:PORT endpoints, member folders, or a cluster output folder (each member's client and peer URLs)")
+      ->required();
+  prb->add_option("--ca", pa.ca, "Trusted CA certificate (default: each member folder's ca.pem; none for URLs)");
+  prb->add_option("--cert", pa.cert, "Client certificate to present (default for a folder: etcdctl.env's on the client port, a member's peer certificate on the peer port)");
+  prb->add_option("--key", pa.key, "Its private key (default: the -key.pem or .key next to it)");
+  prb->add_option("--timeout", pa.timeout, "Time-out of each step: connect, TLS handshake, GET /version")->capture_default_str();
+  prb->add_option("--warn-within", pa.warn_within, "Warn about served certificates expiring within this time")->capture_default_str();
+  prb->add_flag("--json", pa.json, "JSON report");
+  prb->callback([&a] { a.rc = probe(a.probe); });
+}
+
 // Day two, with the CA: renew, revoke, crl.
 void add_ca_commands(CLI::App& app, Args& a) {
   RenewArgs& ra = a.renew;
@@ -198,6 +215,7 @@ int main(int argc, char** argv) {
   add_pipeline_commands(app, args);
   add_cluster_command(app, args);
   add_check_commands(app, args);
+  add_probe_command(app, args);
   add_ca_commands(app, args);
   add_cfssl_commands(app, args);
 

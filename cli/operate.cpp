@@ -1,4 +1,4 @@
-// Day-two commands: inspect, verify, expiry, renew, revoke, crl. Arguments in, library calls,
+// Day-two commands: inspect, verify, probe, expiry, renew, revoke, crl. Arguments in, library calls,
 // reports out.
 #include <filesystem>
 #include <iostream>
@@ -75,6 +75,21 @@ int verify(const VerifyArgs& a) {
     for (const auto& h : split_hostnames(list)) opt.addresses.push_back(h);
   opt.warn_within = duration_arg(a.warn_within, "--warn-within");
   VerifyReport r = verify_path(a.path, opt);
+  std::cout << (a.json ? render_json(r) : render_text(r));
+  return r.exit_code();
+}
+
+int probe(const ProbeArgs& a) {
+  ProbeOptions opt;
+  opt.ca_file = a.ca;
+  opt.cert_file = a.cert;
+  opt.key_file = a.key;
+  if (!a.key.empty() && a.cert.empty()) throw Error(Errc::usage, "needs --cert (the certificate the key belongs to)", "--key");
+  Seconds timeout = duration_arg(a.timeout, "--timeout");
+  if (timeout.count() == 0) throw Error(Errc::usage, "must be at least 1s", "--timeout");
+  opt.timeout = timeout;
+  opt.warn_within = duration_arg(a.warn_within, "--warn-within");
+  ProbeReport r = etcd_pki::probe(a.targets, opt);
   std::cout << (a.json ? render_json(r) : render_text(r));
   return r.exit_code();
 }

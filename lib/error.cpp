@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "ossl.hpp"
 #include "text.hpp"
 
 namespace etcd_pki {
@@ -87,20 +88,28 @@ Error Error::with_hint(Hint hint) const {
 
 void throw_openssl(Errc category, std::string_view message, std::string source, std::string field) {
   std::string text(message);
-  const char* file = nullptr;
-  const char* func = nullptr;
-  const char* data = nullptr;
-  int line = 0, flags = 0;
-  bool first = true;
-  while (unsigned long code = ERR_get_error_all(&file, &line, &func, &data, &flags)) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
-    text += first ? ": " : "; ";
-    text += buf;
-    if (data && (flags & ERR_TXT_STRING) && *data) text += std::string(" (") + data + ")";
-    first = false;
-  }
+  if (std::string queue = ossl::take_error_queue(); !queue.empty()) text += ": " + queue;
   throw Error(category, text, std::move(source), std::move(field));
 }
 
 }  // namespace etcd_pki
+
+namespace etcd_pki::ossl {
+
+std::string take_error_queue() {
+  std::string text;
+  const char* file = nullptr;
+  const char* func = nullptr;
+  const char* data = nullptr;
+  int line = 0, flags = 0;
+  while (unsigned long code = ERR_get_error_all(&file, &line, &func, &data, &flags)) {
+    char buf[256];
+    ERR_error_string_n(code, buf, sizeof buf);
+    text += text.empty() ? "" : "; ";
+    text += buf;
+    if (data && (flags & ERR_TXT_STRING) && *data) text += std::string(" (") + data + ")";
+  }
+  return text;
+}
+
+}  // namespace etcd_pki::ossl

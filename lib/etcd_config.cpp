@@ -222,6 +222,11 @@ std::map<std::string, std::string> read_env_file(const std::string& text) {
   return out;
 }
 
+EtcdctlEnv parse_etcdctl_env(const std::string& text) {
+  auto vars = read_env_file(text);
+  return EtcdctlEnv{vars["ETCDCTL_ENDPOINTS"], vars["ETCDCTL_CACERT"], vars["ETCDCTL_CERT"], vars["ETCDCTL_KEY"]};
+}
+
 EtcdConfig parse_etcd_env(const std::string& text) {
   auto vars = read_env_file(text);
   EtcdConfig c;

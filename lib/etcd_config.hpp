@@ -65,5 +65,7 @@ struct EtcdctlEnv {
 };
 // `comment` (lines without their "# ") at the top.
 std::string to_env(const EtcdctlEnv& env, const std::vector<std::string>& comment = {});
+// Such a file read back (what is missing stays empty).
+EtcdctlEnv parse_etcdctl_env(const std::string& text);
 
 }  // namespace etcd_pki::detail

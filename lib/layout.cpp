@@ -204,6 +204,20 @@ std::string member_name_of(const std::string& file) {
   return "";
 }
 
+std::string resolve_in(const std::string& dir, const std::string& path) {
+  fs::path p(path);
+  std::vector<std::string> parts;
+  for (const auto& part : p)
+    if (part != "/" && !part.empty()) parts.push_back(part.string());
+  for (size_t i = 0; i < parts.size(); ++i) {
+    fs::path candidate(dir);
+    for (size_t k = i; k < parts.size(); ++k) candidate /= parts[k];
+    if (exists(candidate.string())) return candidate.string();
+  }
+  if (exists(path)) return path;
+  return (fs::path(dir) / (parts.empty() ? path : parts.back())).string();
+}
+
 }  // namespace etcd_pki::detail
 
 namespace etcd_pki {

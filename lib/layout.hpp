@@ -119,6 +119,10 @@ EtcdConfig read_member_config(const std::string& member_dir);
 // member's name once the folder is installed on its host (/etc/etcd/pki). "" for a file in no
 // member folder (ca/, clients/) or in one without a config.
 std::string member_name_of(const std::string& file);
+// A path from a config written for the hosts ("/etc/etcd/pki/server.pem") found in a member
+// folder `dir`: the longest trailing part that exists there, else the path itself when it exists,
+// else DIR/its file name.
+std::string resolve_in(const std::string& dir, const std::string& path);
 
 }  // namespace etcd_pki::detail
 

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -62,6 +63,8 @@ using MdCtx = Ptr<EVP_MD_CTX, EVP_MD_CTX_free>;
 using LibCtx = Ptr<OSSL_LIB_CTX, OSSL_LIB_CTX_free>;
 using StorePtr = Ptr<X509_STORE, X509_STORE_free>;
 using StoreCtx = Ptr<X509_STORE_CTX, X509_STORE_CTX_free>;
+using SslCtx = Ptr<SSL_CTX, SSL_CTX_free>;
+using Ssl = Ptr<SSL, SSL_free>;
 
 // Memory OpenSSL allocated for the caller: strings (BN_bn2hex, X509_NAME_oneline), encodings (i2d_*).
 inline void openssl_free(void* p) { OPENSSL_free(p); }
@@ -180,6 +183,9 @@ inline std::optional<PemBlock> next_pem_block(BIO* bio) {
   OPENSSL_free(header);
   return block;
 }
+
+// The thread's whole error queue as one line ("error:...; error:..."), emptied; "" when empty.
+std::string take_error_queue();
 
 // Clears the thread's error queue before an operation, so a failure reports only its own errors.
 struct ClearErrors {

@@ -14,6 +14,7 @@
 #include "etcd_pki/crl.hpp"
 #include "etcd_pki/profile.hpp"
 #include "etcd_config.hpp"
+#include "go_x509.hpp"
 #include "json_fields.hpp"
 #include "layout.hpp"
 #include "ossl.hpp"
@@ -42,10 +43,6 @@ int VerifyReport::exit_code() const { return count(Severity::error) ? 2 : count(
 
 namespace {
 
-using ossl::StorePtr;
-using ossl::StoreCtx;
-using ossl::X509Stack;
-
 std::string lower_hex(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -57,41 +54,6 @@ bool exists(const std::string& p) {
 }
 
 std::string norm(const std::string& p) { return fs::path(p).lexically_normal().string(); }
-
-// A path from a config written for the hosts ("/etc/etcd/pki/server.pem"), found in `dir`: the
-// longest trailing part that exists there, else the path itself when it exists.
-std::string resolve_in(const std::string& dir, const std::string& path) {
-  fs::path p(path);
-  std::vector<std::string> parts;
-  for (const auto& part : p)
-    if (part != "/" && !part.empty()) parts.push_back(part.string());
-  for (size_t i = 0; i < parts.size(); ++i) {
-    fs::path candidate(dir);
-    for (size_t k = i; k < parts.size(); ++k) candidate /= parts[k];
-    if (exists(candidate.string())) return candidate.string();
-  }
-  if (exists(path)) return path;
-  return (fs::path(dir) / (parts.empty() ? path : parts.back())).string();
-}
-
-bool has_eku(const std::vector<std::string>& ekus, const char* oid) {
-  return ekus.empty() || std::find(ekus.begin(), ekus.end(), oid) != ekus.end() ||
-         std::find(ekus.begin(), ekus.end(), "2.5.29.37.0") != ekus.end();
-}
-
-bool dns_match(const std::string& pattern, const std::string& host) {
-  auto lower = [](std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-  };
-  std::string p = lower(pattern), h = lower(host);
-  if (p == h) return true;
-  if (p.rfind("*.", 0) == 0) {
-    auto dot = h.find('.');
-    return dot != std::string::npos && dot > 0 && h.substr(dot) == p.substr(1);
-  }
-  return false;
-}
 
 // `p` as shown in findings: relative to `base`. Lexically: renewed files are symlinks, and the
 // name to show is the link's, not its target's.
@@ -169,9 +131,9 @@ std::vector<Leaf> config_leaves(const std::string& dir, const VerifyOptions& opt
     }
     std::string key = conf[std::string(section) + ".key-file"];
     std::string ca = conf[std::string(section) + ".trusted-ca-file"];
-    if (!ca.empty() && conf_ca.empty()) conf_ca = resolve_in(dir, ca);
-    std::string cert_path = resolve_in(dir, cert);
-    Leaf l{cert_path, key.empty() ? detail::key_path_for_cert(cert_path) : resolve_in(dir, key), {role}, std::move(addrs), {}};
+    if (!ca.empty() && conf_ca.empty()) conf_ca = detail::resolve_in(dir, ca);
+    std::string cert_path = detail::resolve_in(dir, cert);
+    Leaf l{cert_path, key.empty() ? detail::key_path_for_cert(cert_path) : detail::resolve_in(dir, key), {role}, std::move(addrs), {}};
     for (const auto& a : opt.addresses) l.addresses.push_back(a);
     if (!exists(l.cert_path)) {
       out.add(Severity::error, conf_path, "missing-file", std::string(section) + ".cert-file " + cert + " is not in the folder",
@@ -291,22 +253,7 @@ struct TrustContext {
 };
 
 void check_time(const TrustContext& t, const Certificate& c, const std::string& file, const std::string& what, Findings& out) {
-  const TimePoint now = t.now;
-  if (c.not_before() > now)
-    out.add(Severity::error, file, "not-yet-valid",
-            what + " is not valid until " + format_rfc3339(c.not_before()) + " (" + format_time_left(c.not_before(), now) +
-                "; clock skew?)",
-            "x509: certificate has expired or is not yet valid: current time " + format_rfc3339(now) + " is before " +
-                format_rfc3339(c.not_before()));
-  else if (c.not_after() < now)  // notAfter itself is still valid (RFC 5280, Go)
-    out.add(Severity::error, file, "expired",
-            what + " expired on " + format_rfc3339(c.not_after()) + " (" + format_time_left(c.not_after(), now) + ")",
-            "x509: certificate has expired or is not yet valid: current time " + format_rfc3339(now) + " is after " +
-                format_rfc3339(c.not_after()));
-  else if (c.not_after() <= now + t.warn_within)
-    out.add(Severity::warning, file, "expiring",
-            what + " expires on " + format_rfc3339(c.not_after()) + " (" + format_time_left(c.not_after(), now) + ")",
-            "none yet; after that: x509: certificate has expired or is not yet valid");
+  if (auto p = detail::time_problem(c, t.now, t.warn_within, what)) out.add(p->severity, file, p->rule, p->message, p->etcd_error);
 }
 
 // The trusted CA file: --ca, else the cluster's ca/ca.pem, else the (first) member's trust file.
@@ -401,7 +348,8 @@ TrustContext load_trust(const std::string& path, const VerifyOptions& opt, const
 
 // ---- Step 3: the checks of one leaf, pure functions of the trust and the leaf.
 
-const std::string kIncompatible = "x509: certificate specifies an incompatible key usage";
+using detail::kIncompatibleKeyUsage;
+using detail::has_eku;
 
 void check_key_file(const TrustContext& t, const std::string& key_path, const Certificate& cert, Findings& out) {
   struct stat st;
@@ -440,58 +388,22 @@ void check_key_file(const TrustContext& t, const std::string& key_path, const Ce
 // Returns the verified chain (leaf first), empty on failure (a finding is added).
 std::vector<Certificate> check_chain(const TrustContext& t, const Certificate& cert, const std::vector<Certificate>& extra,
                                      const std::string& file, Findings& out) {
-  StorePtr store = ossl::check<StorePtr>(X509_STORE_new(), "X509_STORE_new");
-  X509Stack untrusted = ossl::check<X509Stack>(sk_X509_new_null(), "sk_X509_new_null");
-  // As Go (etcd) does, every certificate of the trusted CA file is a trust anchor.
-  for (const auto& c : t.ca_certs) X509_STORE_add_cert(store.get(), c.native_handle());
-  for (const auto& c : extra) {
-    X509_up_ref(c.native_handle());
-    sk_X509_push(untrusted.get(), c.native_handle());
-  }
-  StoreCtx ctx = ossl::check<StoreCtx>(X509_STORE_CTX_new(), "X509_STORE_CTX_new");
-  // native_handle(): the leaf read with its key (X509_verify_cert fails on an undecoded one); for
-  // one listed with KeyDecoding::when_needed that happens here, on the worker threads.
-  ossl::check(X509_STORE_CTX_init(ctx.get(), store.get(), cert.native_handle(), untrusted.get()), "X509_STORE_CTX_init");
-  X509_STORE_CTX_set_flags(ctx.get(), X509_V_FLAG_NO_CHECK_TIME | X509_V_FLAG_PARTIAL_CHAIN);
-  std::vector<Certificate> chain;
-  if (X509_verify_cert(ctx.get()) == 1) {
-    STACK_OF(X509)* got = X509_STORE_CTX_get0_chain(ctx.get());
-    for (int i = 0; i < sk_X509_num(got); ++i) chain.push_back(Certificate::from_native(sk_X509_value(got, i)));
-  } else {
-    int err = X509_STORE_CTX_get_error(ctx.get());
+  detail::ChainCheck got = detail::check_chain(t.ca_certs, cert, extra);
+  if (got.chain.empty())
     out.add(Severity::error, file, "chain",
             std::string("not signed by the trusted CA ") + (t.ca_certs.empty() ? "" : t.ca_certs.front().subject_string()) + " (" +
-                X509_verify_cert_error_string(err) + "; issuer is " + cert.issuer_string() + ")",
-            "x509: certificate signed by unknown authority (the other side logs: remote error: tls: bad certificate)");
-  }
-  ERR_clear_error();
-  return chain;
+                got.failure + "; issuer is " + cert.issuer_string() + ")",
+            detail::kUnknownAuthority + " (the other side logs: remote error: tls: bad certificate)");
+  return got.chain;
 }
 
 // Go's x509.HostnameError texts: an IP is compared with the IP SANs, a name with the DNS SANs.
 void check_sans(const Certificate& c, const std::vector<std::string>& addresses, const std::string& file, const std::string& role,
                 Findings& out) {
   Sans sans = c.sans();
-  auto join = [](const std::vector<std::string>& v) {
-    std::string joined;
-    for (const auto& x : v) joined += (joined.empty() ? "" : ", ") + x;
-    return joined;
-  };
-  std::vector<std::string> ips;
-  for (const auto& ip : sans.ip) ips.push_back(ip.to_string());
-  for (const auto& a : addresses) {
-    if (auto ip = parse_ip(a)) {
-      if (std::any_of(sans.ip.begin(), sans.ip.end(), [&](const IpAddress& x) { return x == *ip; })) continue;
-      out.add(Severity::error, file, "san-missing", role + " certificate does not cover IP " + a,
-              ips.empty() ? "x509: cannot validate certificate for " + a + " because it doesn't contain any IP SANs"
-                          : "x509: certificate is valid for " + join(ips) + ", not " + a);
-    } else {
-      if (std::any_of(sans.dns.begin(), sans.dns.end(), [&](const std::string& d) { return dns_match(d, a); })) continue;
-      out.add(Severity::error, file, "san-missing", role + " certificate does not cover host name " + a,
-              sans.dns.empty() ? "x509: certificate is not valid for any names, but wanted to match " + a
-                               : "x509: certificate is valid for " + join(sans.dns) + ", not " + a);
-    }
-  }
+  for (const auto& a : addresses)
+    if (auto go = detail::hostname_error(sans, a))
+      out.add(Severity::error, file, "san-missing", role + " certificate does not cover " + (parse_ip(a) ? "IP " : "host name ") + a, *go);
 }
 
 // The extended key usages each role needs, and key encipherment on a key that is not RSA.
@@ -500,23 +412,23 @@ void check_usages(const Certificate& cert, const std::set<detail::Role>& roles, 
   bool server_auth = has_eku(ekus, eku::server_auth), client_auth = has_eku(ekus, eku::client_auth);
   if (roles.count(detail::Role::server)) {
     if (!server_auth)
-      out.add(Severity::error, file, "server-eku", "server certificate lacks \"server auth\"", kIncompatible + " (on every client)");
+      out.add(Severity::error, file, "server-eku", "server certificate lacks \"server auth\"", kIncompatibleKeyUsage + " (on every client)");
     if (!client_auth)
       out.add(Severity::error, file, "server-eku",
               "server certificate lacks \"client auth\": etcd's gRPC gateway dials its own member with it",
-              kIncompatible + " (in the member's log; clients then see: remote error: tls: bad certificate)");
+              kIncompatibleKeyUsage + " (in the member's log; clients then see: remote error: tls: bad certificate)");
   }
   if (roles.count(detail::Role::peer)) {
     if (!server_auth)
-      out.add(Severity::error, file, "peer-eku", "peer certificate lacks \"server auth\"", kIncompatible + " (on the dialing member)");
+      out.add(Severity::error, file, "peer-eku", "peer certificate lacks \"server auth\"", kIncompatibleKeyUsage + " (on the dialing member)");
     if (!client_auth)
       out.add(Severity::error, file, "peer-eku", "peer certificate lacks \"client auth\": members present it when dialing each other",
-              "rejected connection from ...: tls: failed to verify client certificate: " + kIncompatible +
+              "rejected connection from ...: tls: failed to verify client certificate: " + kIncompatibleKeyUsage +
                   " (the dialing member logs: remote error: tls: bad certificate)");
   }
   if (roles.count(detail::Role::client) && !client_auth)
     out.add(Severity::error, file, "client-eku", "client certificate lacks \"client auth\"",
-            "remote error: tls: bad certificate (the member logs: " + kIncompatible + ")");
+            "remote error: tls: bad certificate (the member logs: " + kIncompatibleKeyUsage + ")");
   if (auto kuse = cert.key_usage(); kuse && (*kuse & ku::key_encipherment)) {
     KeySpec spec{};
     try {
@@ -549,7 +461,7 @@ void check_issuers(const Certificate& cert, const std::vector<Certificate>& chai
                 "intermediate CA " + ca.subject_string() + " does not allow \"" +
                     (need == eku::server_auth ? "server auth" : "client auth") +
                     "\", which this certificate needs (a CA's EKU must be a superset of its leaves')",
-                kIncompatible);
+                kIncompatibleKeyUsage);
     }
   }
 }
@@ -592,7 +504,7 @@ std::vector<Finding> check_leaf(const TrustContext& t, const Leaf& leaf) {
   std::vector<Certificate> extra(certs->begin() + 1, certs->end());
   std::string roles = role_names(leaf.roles);
   if (cert.is_ca())
-    out.add(Severity::error, file, "leaf-is-ca", "a CA certificate is used as the " + roles + " certificate", kIncompatible);
+    out.add(Severity::error, file, "leaf-is-ca", "a CA certificate is used as the " + roles + " certificate", kIncompatibleKeyUsage);
   auto chain = check_chain(t, cert, extra, file, out);
   check_key_file(t, leaf.key_path, cert, out);
   check_time(t, cert, file, roles + " certificate", out);

@@ -13,6 +13,7 @@
 #include "etcd_pki/inspect.hpp"
 #include "etcd_pki/key.hpp"
 #include "etcd_pki/pipeline.hpp"
+#include "etcd_pki/probe.hpp"
 #include "etcd_pki/process.hpp"
 #include "etcd_pki/profile.hpp"
 #include "etcd_pki/renew.hpp"

@@ -145,6 +145,17 @@ TEST_CASE("etcd_config: to_env -> parse_etcd_env gives the same config, CRLs inc
   CHECK(parse_etcd_env(to_env(EtcdConfig{})) == EtcdConfig{});
 }
 
+TEST_CASE("etcd_config: to_env -> parse_etcdctl_env gives the same etcdctl settings", "[etcd_config]") {
+  EtcdctlEnv e{"https://10.0.0.1:2379,https://[fd00::2]:2379", "/etc/etcd/pki/ca.pem", "/etc/etcd/pki/server.pem",
+               "/etc/etcd/pki/server-key.pem"};
+  EtcdctlEnv back = parse_etcdctl_env(to_env(e, {"a comment"}));
+  CHECK(back.endpoints == e.endpoints);
+  CHECK(back.cacert == e.cacert);
+  CHECK(back.cert == e.cert);
+  CHECK(back.key == e.key);
+  CHECK(parse_etcdctl_env("# nothing\n").cert.empty());
+}
+
 TEST_CASE("etcd_config: read_env_file reads an EnvironmentFile as systemd does", "[etcd_config]") {
   auto vars = read_env_file("# comment\n; also a comment\n\nETCD_NAME=infra1\n  ETCD_DATA_DIR = \"/var/lib/etcd x\"\n"
                             "ETCD_INITIAL_CLUSTER=a=https://10.0.0.1:2380,b=https://10.0.0.2:2380\r\nnot a setting\n");
