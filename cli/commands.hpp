@@ -52,17 +52,21 @@ struct VerifyArgs {
   std::vector<std::string> addresses;
   bool json = false;
 };
+// How a report is printed: expiry and probe.
+struct ReportArgs {
+  std::string format;  // text | json | prometheus; "" for text (json with --json)
+  std::string output;  // a file written atomically instead of stdout
+  bool json = false;   // --format json
+};
 struct ProbeArgs {
   std::vector<std::string> targets;  // https:// URLs, member folders, cluster output folders
   std::string ca, cert, key, timeout = "5s", warn_within = "30d";
-  bool json = false;
+  ReportArgs report;
 };
 struct ExpiryArgs {
   std::vector<std::string> paths;
   std::string within = "30d", crl_within = "1d";
-  std::string format;  // text | json | prometheus; "" for text (json with --json)
-  std::string output;  // a file written atomically instead of stdout
-  bool json = false;   // --format json
+  ReportArgs report;
 };
 struct RenewArgs {
   std::vector<std::string> paths;  // certificates or folders

@@ -108,6 +108,13 @@ void add_cluster_command(CLI::App& app, Args& a) {
   clu->callback([&a] { a.rc = cluster(a.cluster); });
 }
 
+// --format, --json and --output of expiry and probe.
+void add_report_options(CLI::App* cmd, ReportArgs& r) {
+  cmd->add_option("--format", r.format, "text (default), json, or prometheus: metrics for node_exporter's textfile collector");
+  cmd->add_flag("--json", r.json, "JSON report (--format json)");
+  cmd->add_option("--output", r.output, "Write the report to FILE (a temp file renamed over it: for a *.prom file) instead of stdout");
+}
+
 // Day two, reading: inspect, verify, expiry.
 void add_check_commands(CLI::App& app, Args& a) {
   InspectArgs& ia = a.inspect;
@@ -133,9 +140,7 @@ void add_check_commands(CLI::App& app, Args& a) {
   exp->add_option("paths", ea.paths, "Folders (searched recursively) and files")->required();
   exp->add_option("--within", ea.within, "The window for certificates")->capture_default_str();
   exp->add_option("--crl-within", ea.crl_within, "The window for a CRL's next update")->capture_default_str();
-  exp->add_option("--format", ea.format, "text (default), json, or prometheus: metrics for node_exporter's textfile collector");
-  exp->add_flag("--json", ea.json, "JSON report (--format json)");
-  exp->add_option("--output", ea.output, "Write the report to FILE (a temp file renamed over it: for a *.prom file) instead of stdout");
+  add_report_options(exp, ea.report);
   exp->callback([&a] { a.rc = expiry(a.expiry); });
 }
 
@@ -151,7 +156,7 @@ void add_probe_command(CLI::App& app, Args& a) {
   prb->add_option("--key", pa.key, "Its private key (default: the -key.pem or .key next to it)");
   prb->add_option("--timeout", pa.timeout, "Time-out of each step: connect, TLS handshake, GET /version")->capture_default_str();
   prb->add_option("--warn-within", pa.warn_within, "Warn about served certificates expiring within this time")->capture_default_str();
-  prb->add_flag("--json", pa.json, "JSON report");
+  add_report_options(prb, pa.report);
   prb->callback([&a] { a.rc = probe(a.probe); });
 }
 

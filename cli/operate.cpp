@@ -46,6 +46,21 @@ auto naming_flags(F f) -> decltype(f()) {
   }
 }
 
+// --format (with --json as its alias), checked before any work.
+std::string report_format(const ReportArgs& a) {
+  std::string format = !a.format.empty() ? a.format : a.json ? "json" : "text";
+  if (format != "text" && format != "json" && format != "prometheus")
+    throw Error(Errc::usage, "unknown format \"" + format + "\" (use text, json or prometheus)", "--format");
+  if (a.json && format != "json") throw Error(Errc::usage, "means --format json, not --format " + format, "--json");
+  return format;
+}
+
+// The report on stdout, or in --output, replaced in one rename (a *.prom file a collector reads).
+void deliver(const ReportArgs& a, const std::string& report) {
+  if (a.output.empty()) std::cout << report;
+  else write_files({OutputFile{a.output, report, 0644, true}}, false);
+}
+
 Seconds duration_arg(const std::string& text, const char* flag) {
   Seconds d = parse_duration(text, flag);
   if (d.count() < 0) throw Error(Errc::usage, "must not be negative", flag);
@@ -89,22 +104,16 @@ int probe(const ProbeArgs& a) {
   if (timeout.count() == 0) throw Error(Errc::usage, "must be at least 1s", "--timeout");
   opt.timeout = timeout;
   opt.warn_within = duration_arg(a.warn_within, "--warn-within");
+  std::string format = report_format(a.report);
   ProbeReport r = etcd_pki::probe(a.targets, opt);
-  std::cout << (a.json ? render_json(r) : render_text(r));
+  deliver(a.report, format == "json" ? render_json(r) : format == "prometheus" ? render_prometheus(r) : render_text(r));
   return r.exit_code();
 }
 
 int expiry(const ExpiryArgs& a) {
-  std::string format = !a.format.empty() ? a.format : a.json ? "json" : "text";
-  if (format != "text" && format != "json" && format != "prometheus")
-    throw Error(Errc::usage, "unknown format \"" + format + "\" (use text, json or prometheus)", "--format");
-  if (a.json && format != "json") throw Error(Errc::usage, "means --format json, not --format " + format, "--json");
+  std::string format = report_format(a.report);
   ExpiryReport r = scan_expiry(a.paths, duration_arg(a.within, "--within"), std::nullopt, duration_arg(a.crl_within, "--crl-within"));
-  std::string report = format == "json" ? render_json(r) : format == "prometheus" ? render_prometheus(r) : render_text(r);
-  if (a.output.empty())
-    std::cout << report;
-  else
-    write_files({OutputFile{a.output, report, 0644, true}}, false);  // replaces the previous report in one rename
+  deliver(a.report, format == "json" ? render_json(r) : format == "prometheus" ? render_prometheus(r) : render_text(r));
   return r.any_within() ? 1 : 0;
 }
 

@@ -14,6 +14,7 @@
 #include "layout.hpp"
 #include "ossl.hpp"
 #include "parallel.hpp"
+#include "prometheus.hpp"
 #include "tls_dial.hpp"
 #include "x509_util.hpp"
 
@@ -235,13 +236,9 @@ std::optional<detail::TlsIdentity> choose_identity(const std::vector<ProbeIdenti
   return detail::TlsIdentity{ids.front().cert_file, ids.front().key_file};
 }
 
-std::string issuer_cn(const Certificate& c) {
-  return detail::decode_subject(X509_get_issuer_name(detail_certificate_fields(c))).common_name;
-}
-
 ServedCertificate served(const Certificate& c) {
-  ServedCertificate s{c.subject_string(), c.issuer_string(), c.subject().common_name, issuer_cn(c), c.serial_hex(), {},
-                      c.not_before(), c.not_after()};
+  ServedCertificate s{c.subject_string(), c.issuer_string(), c.subject().common_name, c.issuer().common_name, c.serial_hex(),
+                      c.serial_decimal(), {}, c.not_before(), c.not_after()};
   Sans sans = c.sans();
   for (const auto& d : sans.dns) s.sans.push_back("DNS:" + d);
   for (const auto& e : sans.email) s.sans.push_back("email:" + e);
@@ -543,6 +540,36 @@ std::string render_json(const ProbeReport& r) {
     for (const auto& f : e.findings) all.push_back(finding_json(f, true));
   j["findings"] = all;
   return detail::json_text(j) + "\n";
+}
+
+std::string render_prometheus(const ProbeReport& r) {
+  // The served leaf of each endpoint, labelled as expiry's series (the x509-certificate-exporter's
+  // names, member, role) with the endpoint in place of a file: the client port serves the
+  // member's server certificate, the peer port its peer certificate.
+  auto labels = [](const EndpointReport& e) {
+    const ServedCertificate& c = *e.leaf();
+    return detail::MetricLabels{{"subject_CN", c.subject_cn}, {"issuer_CN", c.issuer_cn},  {"serial_number", c.serial_decimal},
+                                {"endpoint", e.target.url},  {"member", e.target.member}, {"role", e.target.role == EndpointRole::client ? "server" : "peer"}};
+  };
+  auto status = [](const EndpointReport& e) {
+    return detail::MetricLabels{{"endpoint", e.target.url}, {"member", e.target.member}, {"role", to_string(e.target.role)}};
+  };
+  std::vector<const EndpointReport*> served;
+  for (const auto& e : r.endpoints)
+    if (e.leaf()) served.push_back(&e);
+  detail::Metrics m;
+  m.family("x509_cert_not_after", "The served certificate's notAfter, Unix seconds");
+  for (auto* e : served) m.sample(labels(*e), static_cast<double>(e->leaf()->not_after.time_since_epoch().count()));
+  m.family("x509_cert_not_before", "The served certificate's notBefore, Unix seconds");
+  for (auto* e : served) m.sample(labels(*e), static_cast<double>(e->leaf()->not_before.time_since_epoch().count()));
+  m.family("x509_cert_expired", "1 when the served certificate had expired when etcd-pki probed it, else 0");
+  for (auto* e : served) m.sample(labels(*e), r.now > e->leaf()->not_after ? 1 : 0);
+  m.family("etcd_pki_probe_success", "1 when the endpoint was reached and its certificate passed every check (no error finding), else 0");
+  for (const auto& e : r.endpoints) m.sample(status(e), e.handshake && e.count(Severity::error) == 0 ? 1 : 0);
+  m.family("etcd_pki_probe_served_is_on_disk", "1 when the served certificate is the member's file (serial and key), 0 when not; absent when not compared");
+  for (const auto& e : r.endpoints)
+    if (e.same_as_disk) m.sample(status(e), *e.same_as_disk ? 1 : 0);
+  return m.text();
 }
 
 }  // namespace etcd_pki

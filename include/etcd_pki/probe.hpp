@@ -56,6 +56,7 @@ struct ServedCertificate {
   std::string subject, issuer;        // "O=..., CN=m1"
   std::string subject_cn, issuer_cn;
   std::string serial;                 // hex as OpenSSL prints it ("5A1F...")
+  std::string serial_decimal;         // the same in decimal (the metrics' serial_number)
   std::vector<std::string> sans;      // "DNS:m1", "IP:127.0.0.1", ...
   TimePoint not_before, not_after;
 };
@@ -116,5 +117,10 @@ std::string render_text(const ProbeReport& report);
 // {"endpoints": [{url, member, role, address, ..., leaf, chain, findings}], "errors", "warnings",
 // "findings"} (docs/operate.md).
 std::string render_json(const ProbeReport& report);
+// Metrics for node_exporter's textfile collector, as expiry's render_prometheus: per served leaf
+// x509_cert_not_after / not_before / expired {subject_CN, issuer_CN, serial_number, endpoint,
+// member, role server|peer}; per endpoint etcd_pki_probe_success and, when compared,
+// etcd_pki_probe_served_is_on_disk {endpoint, member, role client|peer} (docs/operate.md).
+std::string render_prometheus(const ProbeReport& report);
 
 }  // namespace etcd_pki

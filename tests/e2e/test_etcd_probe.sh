@@ -38,6 +38,7 @@
 #              every "exits 0" and "clean" check, and the URL probe (--ca given twice is refused).
 E2E_DIR=$(cd "$(dirname "$0")" && pwd)  # lib.sh changes into the scratch folder
 source "$E2E_DIR/lib.sh"
+source "$E2E_DIR/prom_lib.sh" || { fail "tests/e2e/prom_lib.sh loads"; exit 1; }  # PY, prom
 source "$E2E_DIR/etcd_lib.sh" || { fail "tests/e2e/etcd_lib.sh loads"; exit 1; }  # stop_pids, stop_members, ctl
 trap 'kill -CONT "${PIDS[@]}" 2>/dev/null; stop_members; _finish' EXIT  # a paused member resumed first
 BREAK=${ETCD_PROBE_BREAK:-}
@@ -153,6 +154,17 @@ expect_eq "the leaf in the JSON: CNs, not_before and not_after of pki/m2/server.
 for n in 1 2 3; do
   expect_eq "m$n logged no TLS rejection for the probe" "" "$(rejections_since "$n" "${OFF[$n]}" "$CLIENT_LEFT")"
 done
+# The same as metrics (probe.prom, read with prometheus_client): one series per endpoint's leaf,
+# labelled like expiry's with the endpoint in place of the file.
+probe pki --format prometheus --output probe.prom
+expect_rc "probe pki --format prometheus --output probe.prom exits 0" 0
+expect_eq "metrics: one x509_cert_not_after series per endpoint, each probe a success, each leaf the file on disk" "6 1 1 6" \
+  "$(prom probe.prom '" ".join(str(x) for x in (len(series("x509_cert_not_after")), int(min(v for l, v in series("etcd_pki_probe_success"))), int(min(v for l, v in series("etcd_pki_probe_served_is_on_disk"))), len(series("etcd_pki_probe_served_is_on_disk"))))')"
+M2_SERVER_DEC=$("$PY" -c 'import sys; print(int(sys.argv[1], 16))' "$(file_serial "$PKI/m2/server.pem")")
+expect_eq "metrics: m2's client endpoint serves its server certificate (CN, issuer, decimal serial, role)" "m2 etcd-ca $M2_SERVER_DEC server" \
+  "$(prom probe.prom '[" ".join((l["subject_CN"], l["issuer_CN"], l["serial_number"], l["role"])) for l, v in series("x509_cert_not_after") if l["endpoint"] == sys.argv[3]][0]' "https://127.0.0.2:$CLIENT_PORT")"
+expect_eq "metrics: its notAfter is openssl's" "$(date -u -d "$(openssl x509 -in "$PKI/m2/server.pem" -noout -enddate | sed 's/notAfter=//')" +%s)" \
+  "$(prom probe.prom '[int(v) for l, v in series("x509_cert_not_after") if l["endpoint"] == sys.argv[3]][0]' "https://127.0.0.2:$CLIENT_PORT")"
 probe pki
 expect_rc "probe pki (text) exits 0" 0
 expect_contains "text: the summary line" "6 endpoint(s) probed: 0 error(s), 0 warning(s)" "$OUT"
@@ -226,5 +238,9 @@ for ep in "1 client" "1 peer" "2 client" "2 peer"; do
   expect_eq "m3 stopped: m${ep% *} ${ep#* } clean" "" "$(rules_of $ep)"
 done
 expect_eq "m3 stopped: --json has one entry per endpoint" 6 "$(py 'len(j["endpoints"])')"
+probe pki --timeout ${TIMEOUT_S}s --format prometheus --output probe.prom
+expect_rc "m3 stopped: probe --format prometheus exits 2 (and writes the metrics)" 2
+expect_eq "m3 stopped: metrics: success 0 for m3's two endpoints, 1 for the others; no certificate series for m3" "m1:1 m1:1 m2:1 m2:1 m3:0 m3:0 4" \
+  "$(prom probe.prom '" ".join(sorted("%s:%d" % (l["member"], v) for l, v in series("etcd_pki_probe_success"))) + " " + str(len(series("x509_cert_not_after")))')"
 
 stop_members

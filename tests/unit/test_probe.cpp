@@ -453,3 +453,45 @@ TEST_CASE("probe: an IPv6 URL is dialled at its address", "[probe]") {
   CHECK(t[0].host == "::1");
   CHECK(t[0].port == 2379);
 }
+
+TEST_CASE("probe: render_prometheus labels each served leaf like expiry's series, and says which probes failed", "[probe]") {
+  ProbeReport r;
+  r.now = at("2026-01-01T00:00:00Z");
+  EndpointReport ok;
+  ok.target.url = "https://10.0.0.1:2379";
+  ok.target.member = "m1";
+  ok.target.role = EndpointRole::client;
+  ok.handshake = true;
+  ServedCertificate leaf;
+  leaf.subject_cn = "m1";
+  leaf.issuer_cn = "etcd-ca";
+  leaf.serial_decimal = "123456789";
+  leaf.not_before = at("2025-01-01T00:00:00Z");
+  leaf.not_after = at("2025-12-31T00:00:00Z");  // expired at r.now
+  ok.chain = {leaf};
+  ok.same_as_disk = false;
+  EndpointReport dead;
+  dead.target.url = "https://10.0.0.2:2380";
+  dead.target.member = "m2";
+  dead.target.role = EndpointRole::peer;
+  dead.findings.push_back(Finding{Severity::error, dead.target.url, "unreachable", "connection refused", ""});
+  r.endpoints = {ok, dead};
+  const std::string labels = R"({subject_CN="m1",issuer_CN="etcd-ca",serial_number="123456789",endpoint="https://10.0.0.1:2379",member="m1",role="server"})";
+  CHECK(render_prometheus(r) ==
+        "# HELP x509_cert_not_after The served certificate's notAfter, Unix seconds\n"
+        "# TYPE x509_cert_not_after gauge\n"
+        "x509_cert_not_after" + labels + " " + std::to_string(leaf.not_after.time_since_epoch().count()) + "\n"
+        "# HELP x509_cert_not_before The served certificate's notBefore, Unix seconds\n"
+        "# TYPE x509_cert_not_before gauge\n"
+        "x509_cert_not_before" + labels + " " + std::to_string(leaf.not_before.time_since_epoch().count()) + "\n"
+        "# HELP x509_cert_expired 1 when the served certificate had expired when etcd-pki probed it, else 0\n"
+        "# TYPE x509_cert_expired gauge\n"
+        "x509_cert_expired" + labels + " 1\n"
+        "# HELP etcd_pki_probe_success 1 when the endpoint was reached and its certificate passed every check (no error finding), else 0\n"
+        "# TYPE etcd_pki_probe_success gauge\n"
+        "etcd_pki_probe_success{endpoint=\"https://10.0.0.1:2379\",member=\"m1\",role=\"client\"} 1\n"
+        "etcd_pki_probe_success{endpoint=\"https://10.0.0.2:2380\",member=\"m2\",role=\"peer\"} 0\n"
+        "# HELP etcd_pki_probe_served_is_on_disk 1 when the served certificate is the member's file (serial and key), 0 when not; absent when not compared\n"
+        "# TYPE etcd_pki_probe_served_is_on_disk gauge\n"
+        "etcd_pki_probe_served_is_on_disk{endpoint=\"https://10.0.0.1:2379\",member=\"m1\",role=\"client\"} 0\n");
+}
