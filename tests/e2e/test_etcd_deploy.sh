@@ -75,18 +75,7 @@ EPS=() PID_OF=()
 for n in 1 2 3 4; do EPS[n]="https://127.0.0.$n:$CLIENT_PORT"; done
 
 # ---- helpers --------------------------------------------------------------------------------------
-# spec FILE N...: a JSON spec with members mN (127.0.0.N) and the clients root and bad.
-spec() {
-  local f=$1 sep="" n; shift
-  {
-    echo '{"members": ['
-    for n in "$@"; do
-      printf '%s {"name": "m%s", "ips": ["127.0.0.%s"], "peer_port": %s, "client_port": %s}\n' "$sep" "$n" "$n" "$PEER_PORT" "$CLIENT_PORT"
-      sep=,
-    done
-    echo '], "clients": [{"name": "root"}, {"name": "bad"}]}'
-  } >"$f"
-}
+spec() { loopback_spec "$1" "root bad" "${@:2}"; }  # spec FILE N...: members mN on 127.0.0.N, clients root bad
 # initial_cluster N...: the expected ETCD_INITIAL_CLUSTER value.
 initial_cluster() { local n s=""; for n in "$@"; do s+="${s:+,}m$n=https://127.0.0.$n:$PEER_PORT"; done; echo "$s"; }
 file_serial() { timeout 5 openssl x509 -in "$1" -noout -serial 2>/dev/null | sed 's/^serial=//'; }
@@ -107,7 +96,6 @@ crl_reason() {
 # manifest_sha MANIFEST FILE: the sha256 MANIFEST records for FILE.
 manifest_sha() { awk -v f="$2" '$1 == f { sub(/^sha256:/, "", $2); print $2 }' "$1" 2>/dev/null; }
 env_value() { sed -n "s/^$2=//p" "$1" 2>/dev/null; }
-env_settings() { grep -v -E '^[[:space:]]*(#|$)' "$1"; }  # the KEY=VALUE lines
 # env_problems FILE: lines that are neither a comment, empty, nor an unquoted KEY=VALUE.
 env_problems() { grep -v -E '^(#.*|[[:space:]]*|[A-Z][A-Z0-9_]*=[^[:space:]"'"'"'\\]*)$' "$1" | head -3; }
 # expected_env DIR: the settings etcd.env must hold, sorted: etcd.conf.yml's as ETCD_* variables
@@ -122,49 +110,16 @@ expected_env() {
   } | sort -u
 }
 fails() { ! "$@"; }  # check "..." fails cmd: passes when cmd fails
-proc_start() { awk '{ print $22 }' "/proc/$1/stat" 2>/dev/null; }  # start time: tells a restart from PID reuse
-started_as() { echo "${PID_OF[$1]}:$(proc_start "${PID_OF[$1]}")"; }
-log_of() { echo "$WORK/m$1.log"; }
-log_size() { stat -c %s "$(log_of "$1")" 2>/dev/null || echo 0; }
-log_since() { tail -c +"$(($2 + 1))" "$(log_of "$1")"; }  # log_since N OFFSET
-# TLS rejections in what member N logged since OFFSET, without the lines matching ALLOWED (regex).
-TLS_REJECTION='rejected connection|bad certificate|private key does not match|x509:|remote error: tls'
-rejections_since() {
-  log_since "$1" "$2" | grep -E "$TLS_REJECTION" | { if [ -n "${3:-}" ]; then grep -v -E "$3"; else cat; fi; } | head -3
-}
-# Until there is quorum (and while a member starts or stops) handshakes are cut: the other side
-# logs "rejected connection" with error "EOF" or "connection reset by peer" — the client left, no
-# certificate was refused. Allowed only around starts and stops; certificate errors always count.
-CLIENT_LEFT='"error":"(EOF|read tcp [^"]*: connection reset by peer)"'
-# wait_for SECONDS command...: retries every 0.5 s until it succeeds or the time is up.
-wait_for() {
-  local deadline=$((SECONDS + $1)); shift
-  while :; do
-    "$@" >/dev/null 2>&1 && return 0
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.5
-  done
-}
-healthy() { ctl "${EPS[$1]}" "$ROOT" "$ROOT_KEY" endpoint health; }
-all_healthy() { local n; for n in "$@"; do healthy "$n" || return 1; done; }
 eps_of() { local n s=""; for n in "$@"; do s+="${s:+,}${EPS[n]}"; done; echo "$s"; }
 member_list() { ctl "$(eps_of "$@")" "$ROOT" "$ROOT_KEY" member list 2>/dev/null; }
 # started_names N...: the names of the started members, sorted, space-separated (asks members N...).
 started_names() { member_list "$@" | awk -F', ' '$2 == "started" { print $3 }' | sort | paste -sd' ' -; }
 all_names() { member_list "$@" | awk -F', ' '{ print $3 }' | sort | paste -sd' ' -; }
-# start_member N: etcd from pki/mN/etcd.env alone. The file is mapped (install dir -> the member's
-# folder, ETCD_DATA_DIR -> the test's folder) and each KEY=VALUE line is one argument of env -i,
-# exactly what systemd's EnvironmentFile= hands etcd: no shell expansion, no flags.
-start_member() {
-  local n=$1 dir="$PKI/m$1"
-  sed -e "s#$INSTALL/#$dir/#g" -e "s#^ETCD_DATA_DIR=.*#ETCD_DATA_DIR=$WORK/data-m$n#" "$dir/etcd.env" >"$WORK/m$n.env"
-  if [ "$BREAK" = no-crl-env ]; then sed -i -E '/^ETCD_(CLIENT|PEER)_CRL_FILE=/d' "$WORK/m$n.env"; fi
-  mapfile -t settings < <(env_settings "$WORK/m$n.env")
-  env -i PATH="$PATH" "${settings[@]}" ETCD_LOGGER=zap ETCD_LOG_OUTPUTS=stderr \
-    ETCD_EXPERIMENTAL_PEER_SKIP_CLIENT_SAN_VERIFICATION=true etcd >>"$(log_of "$n")" 2>&1 &
-  PID_OF[n]=$!
-  PIDS+=($!)
-}
+# start_member N: etcd from pki/mN/etcd.env alone (start_from_env, etcd_lib.sh); with
+# ETCD_DEPLOY_BREAK=no-crl-env the two CRL lines are dropped first.
+drop_crl_lines() { sed -i -E '/^ETCD_(CLIENT|PEER)_CRL_FILE=/d' "$WORK/m$1.env"; }
+[ "$BREAK" = no-crl-env ] && ENV_HOOK=drop_crl_lines
+start_member() { start_from_env "$1" "$INSTALL"; }
 # check_start_log N OFFSET: etcd took the CRL settings from the environment and nothing unknown.
 check_start_log() {
   local n=$1 off=$2 used

@@ -51,26 +51,6 @@ served_serial() {
   timeout 5 openssl s_client -connect "$1" -servername localhost -CAfile "$PKI/ca/ca.pem" \
     -cert "$ROOT" -key "$ROOT_KEY" </dev/null 2>/dev/null | openssl x509 -noout -serial 2>/dev/null | sed 's/^serial=//'
 }
-proc_start() { awk '{ print $22 }' "/proc/$1/stat" 2>/dev/null; }  # start time: tells a restart from PID reuse
-log_of() { echo "$WORK/m$1.log"; }
-log_size() { stat -c %s "$(log_of "$1")"; }
-log_since() { tail -c +"$(($2 + 1))" "$(log_of "$1")"; }  # log_since N OFFSET
-# TLS rejections in what member N logged since OFFSET, without the lines matching ALLOWED (regex).
-TLS_REJECTION='rejected connection|bad certificate|private key does not match|x509:|remote error: tls'
-rejections_since() {
-  log_since "$1" "$2" | grep -E "$TLS_REJECTION" | { if [ -n "${3:-}" ]; then grep -v -E "$3"; else cat; fi; } | head -3
-}
-# wait_for SECONDS command...: retries every 0.5 s until it succeeds or the time is up.
-wait_for() {
-  local deadline=$((SECONDS + $1)); shift
-  while :; do
-    "$@" >/dev/null 2>&1 && return 0
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.5
-  done
-}
-healthy() { ctl "${EPS[$1]}" "$ROOT" "$ROOT_KEY" endpoint health; }
-all_healthy() { healthy 1 && healthy 2 && healthy 3; }
 start_member() {
   local n=$1 dir="$PKI/m$1"
   # The generated fragment with the install path pointed at the member's folder and the client
@@ -97,7 +77,7 @@ run "$ETCD_PKI" verify pki
 expect_rc "verify pki is clean before anything is revoked" 0
 
 for n in 1 2 3; do start_member "$n"; done
-if wait_for 60 all_healthy; then pass "all three members healthy (each own endpoint, root client cert)"
+if wait_for 60 all_healthy 1 2 3; then pass "all three members healthy (each own endpoint, root client cert)"
 else fail "all three members healthy (each own endpoint, root client cert)"; exit 1; fi  # the rest needs the cluster
 for n in 1 2 3; do check "health on m$n" healthy "$n"; done
 check "put on m1" ctl "${EPS[1]}" "$ROOT" "$ROOT_KEY" put greeting hello
@@ -106,9 +86,8 @@ expect_eq "member list shows three started members" 3 "$(ctl "$ALL_EPS" "$ROOT" 
 check "client bad works before anything is revoked (put on m2)" ctl "${EPS[2]}" "$BAD" "$BAD_KEY" put from-bad 1
 # Until there is quorum the client port accepts TCP but does not finish TLS, so the health
 # probes above that gave up (dial timeout) show up as "rejected connection" with error "EOF" or
-# "connection reset by peer": the client left, no certificate was refused. Only at start are those
-# allowed; after the renew every "rejected connection" counts.
-CLIENT_LEFT='"error":"(EOF|read tcp [^"]*: connection reset by peer)"'
+# "connection reset by peer" (CLIENT_LEFT, etcd_lib.sh): the client left, no certificate was
+# refused. Only at start are those allowed; after the renew every "rejected connection" counts.
 for n in 1 2 3; do
   expect_eq "no TLS rejection in m$n's log at start" "" "$(rejections_since "$n" 0 "$CLIENT_LEFT")"
 done
@@ -166,7 +145,7 @@ check "m2 stopped" test ! -d "/proc/$OLD_M2"
 OFF[2]=$(log_size 2)
 start_member 2
 check "m2 restarted as a new process" test "${PID_OF[2]}" != "$OLD_M2"
-if wait_for 60 all_healthy; then pass "after restarting m2: all three healthy"; else fail "after restarting m2: all three healthy"; fi
+if wait_for 60 all_healthy 1 2 3; then pass "after restarting m2: all three healthy"; else fail "after restarting m2: all three healthy"; fi
 peers_active() { [ "$(log_since 2 "${OFF[2]}" | grep -c '"peer became active"')" -ge 2 ]; }
 check "restarted m2 logs both peers active" wait_for 20 peers_active
 check "put on the restarted m2" ctl "${EPS[2]}" "$ROOT" "$ROOT_KEY" put after-restart yes

@@ -53,49 +53,9 @@ EPS=() PID_OF=()
 for n in 1 2 3; do EPS[n]="https://127.0.0.$n:$CLIENT_PORT"; done
 
 # ---- helpers --------------------------------------------------------------------------------------
-spec() {
-  local f=$1 sep="" n; shift
-  {
-    echo '{"members": ['
-    for n in "$@"; do
-      printf '%s {"name": "m%s", "ips": ["127.0.0.%s"], "peer_port": %s, "client_port": %s}\n' "$sep" "$n" "$n" "$PEER_PORT" "$CLIENT_PORT"
-      sep=,
-    done
-    echo '], "clients": [{"name": "root"}]}'
-  } >"$f"
-}
+spec() { loopback_spec "$1" "root" "${@:2}"; }  # spec FILE N...: members mN on 127.0.0.N, clients root
 file_serial() { timeout 5 openssl x509 -in "$1" -noout -serial 2>/dev/null | sed 's/^serial=//'; }
-proc_start() { awk '{ print $22 }' "/proc/$1/stat" 2>/dev/null; }
-started_as() { echo "${PID_OF[$1]}:$(proc_start "${PID_OF[$1]}")"; }
-log_of() { echo "$WORK/m$1.log"; }
-log_size() { stat -c %s "$(log_of "$1")" 2>/dev/null || echo 0; }
-log_since() { tail -c +"$(($2 + 1))" "$(log_of "$1")"; }
-TLS_REJECTION='rejected connection|bad certificate|private key does not match|x509:|remote error: tls'
-rejections_since() {
-  log_since "$1" "$2" | grep -E "$TLS_REJECTION" | { if [ -n "${3:-}" ]; then grep -v -E "$3"; else cat; fi; } | head -3
-}
-CLIENT_LEFT='"error":"(EOF|read tcp [^"]*: connection reset by peer)"'
-wait_for() {
-  local deadline=$((SECONDS + $1)); shift
-  while :; do
-    "$@" >/dev/null 2>&1 && return 0
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.5
-  done
-}
-healthy() { ctl "${EPS[$1]}" "$ROOT" "$ROOT_KEY" endpoint health; }
-all_healthy() { local n; for n in "$@"; do healthy "$n" || return 1; done; }
-env_settings() { grep -v -E '^[[:space:]]*(#|$)' "$1"; }
-# start_member N: etcd from pki/mN/etcd.env alone, as test_etcd_deploy.sh does.
-start_member() {
-  local n=$1 dir="$PKI/m$1"
-  sed -e "s#$INSTALL/#$dir/#g" -e "s#^ETCD_DATA_DIR=.*#ETCD_DATA_DIR=$WORK/data-m$n#" "$dir/etcd.env" >"$WORK/m$n.env"
-  mapfile -t settings < <(env_settings "$WORK/m$n.env")
-  env -i PATH="$PATH" "${settings[@]}" ETCD_LOGGER=zap ETCD_LOG_OUTPUTS=stderr \
-    ETCD_EXPERIMENTAL_PEER_SKIP_CLIENT_SAN_VERIFICATION=true etcd >>"$(log_of "$n")" 2>&1 &
-  PID_OF[n]=$!
-  PIDS+=($!)
-}
+start_member() { start_from_env "$1" "$INSTALL"; }  # etcd from pki/mN/etcd.env alone (etcd_lib.sh)
 # probe ARGS...: etcd-pki probe (RC/OUT/ERR), under a hard bound; MS is how long it took.
 probe() {
   local extra=() t0
