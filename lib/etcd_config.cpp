@@ -160,13 +160,23 @@ EtcdConfig parse_etcd_yaml(const std::string& text) {
                     tls("peer-transport-security")};
 }
 
-std::vector<std::string> url_hosts(const std::string& urls) {
+std::vector<std::string> split_list(const std::string& list) {
   std::vector<std::string> out;
   size_t start = 0;
-  while (start <= urls.size()) {
-    size_t comma = urls.find(',', start);
-    std::string u = urls.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    start = comma == std::string::npos ? urls.size() + 1 : comma + 1;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) out.push_back(item);
+    start = comma == std::string::npos ? list.size() + 1 : comma + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> url_hosts(const std::string& urls) {
+  std::vector<std::string> out;
+  for (std::string u : split_list(urls)) {
     if (auto s = u.find("://"); s != std::string::npos) u = u.substr(s + 3);
     if (auto slash = u.find('/'); slash != std::string::npos) u.resize(slash);
     std::string host;

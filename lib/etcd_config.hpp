@@ -55,6 +55,10 @@ struct EtcdService {
 };
 std::string to_systemd_unit(const EtcdService& service, const std::vector<std::string>& comment = {});
 
+// The items of one of etcd's comma-separated lists ("https://a:2379, https://b:2379"), each without
+// surrounding blanks; empty items are left out.
+std::vector<std::string> split_list(const std::string& list);
+
 // The hosts of a comma-separated URL list ("https://10.0.0.1:2379,https://[::1]:2379"), IPs in
 // canonical form, without duplicates and without wildcard listen addresses (0.0.0.0, ::).
 std::vector<std::string> url_hosts(const std::string& urls);

@@ -92,20 +92,6 @@ std::optional<Url> parse_url(const std::string& text) {
   return u;
 }
 
-std::vector<std::string> split_commas(const std::string& list) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
-    if (!item.empty()) out.push_back(item);
-    start = comma == std::string::npos ? list.size() + 1 : comma + 1;
-  }
-  return out;
-}
-
 std::optional<ProbeIdentity> given_identity(const ProbeOptions& opt) {
   if (opt.cert_file.empty()) return std::nullopt;
   return ProbeIdentity{opt.cert_file, opt.key_file.empty() ? detail::key_path_for_cert(opt.cert_file) : opt.key_file};
@@ -159,7 +145,7 @@ void member_targets(const MemberSettings& m, const std::vector<MemberSettings>& 
                     std::vector<ProbeTarget>& out, std::vector<Finding>& findings) {
   auto given = given_identity(opt);
   auto add = [&](const std::string& urls, EndpointRole role) {
-    for (const auto& text : split_commas(urls)) {
+    for (const auto& text : detail::split_list(urls)) {
       auto u = parse_url(text);
       if (!u || u->scheme != "https") {
         findings.push_back({u ? Severity::warning : Severity::error, m.source, u ? "plain-http" : "config",
