@@ -11,6 +11,7 @@
 
 #include "etcd_pki/etcd_pki.hpp"
 #include "goflags.hpp"
+#include "terminal.hpp"
 
 namespace etcd_pki::cli {
 
@@ -84,7 +85,9 @@ SignOptions sign_options(const std::string& hostname, const std::string& crl) {
 }  // namespace
 
 Passphrase ca_passphrase(const std::string& file) {
-  return file.empty() ? Passphrase::from_env(kPassphraseEnv) : Passphrase::from_file(file);
+  Passphrase given = file.empty() ? Passphrase::from_env(kPassphraseEnv) : Passphrase::from_file(file);
+  if (given.empty() && stdin_is_terminal()) return Passphrase::asking(ask_passphrase);
+  return given;
 }
 
 void print_warnings(const std::vector<std::string>& warnings) {
@@ -100,13 +103,20 @@ std::string default_base_name(const std::string& input, const std::string& fallb
   return base;
 }
 
-int init_ca(const std::string& csr_json, const OutputArgs& out, const std::string& passphrase_file) {
+int init_ca(const std::string& csr_json, const OutputArgs& out, const std::string& passphrase_file, bool encrypt) {
   Passphrase passphrase = ca_passphrase(passphrase_file);
   Request req = csr_json.empty() ? Request::default_ca()
                                  : Request::from_json(read_text_file(csr_json, Errc::input), source_name(csr_json));
+  const std::string base = out.name.empty() ? "ca" : out.name;
+  if (encrypt) {  // asked for (twice) on a terminal before anything is made
+    CfsslOutput key_only{std::nullopt, std::nullopt, std::string()};
+    passphrase = passphrase.or_ask(out.json ? "printed in the JSON" : bundle_files(key_only, out.out_dir, base).front().path, true);
+    if (passphrase.empty())
+      throw Error(Errc::usage, "the new CA key is to be encrypted, but no passphrase was given", "--encrypt").with_hint(Hint::passphrase);
+  }
   // With a passphrase, the new CA key is written encrypted (PKCS#8, AES-256).
   Bundle ca = make_ca(req, {}, source_name(csr_json));
-  deliver(to_pem(ca, passphrase), ca.warnings, out, out.name.empty() ? "ca" : out.name);
+  deliver(to_pem(ca, passphrase), ca.warnings, out, base);
   return 0;
 }
 
@@ -188,6 +198,7 @@ int cluster(const ClusterArgs& a) {
   opt.force = a.force;
   opt.threads = a.threads;
   opt.ca_passphrase = ca_passphrase(a.passphrase_file);
+  opt.encrypt_ca_key = a.encrypt;
   bool tty = isatty(STDERR_FILENO);
   std::mutex progress_mutex;
   if (tty)

@@ -31,6 +31,7 @@ struct ClusterArgs {
   std::string key_algo, expiry, ca_expiry, layout = "cfssl", install_dir, out_dir = "pki";
   std::string data_dir = "/var/lib/etcd", initial_cluster_state;
   std::string passphrase_file;  // of an encrypted CA key (existing or new)
+  bool encrypt = false;         // a new CA key is written encrypted (the passphrase asked for on a terminal)
   int key_size = 0;
   unsigned threads = 0;
   bool force = false;
@@ -91,7 +92,7 @@ int crl(const CaArgs& ca, const std::string& next_update);
 int repair(const std::string& dir);
 
 int cluster(const ClusterArgs& args);
-int init_ca(const std::string& csr_json, const OutputArgs& out, const std::string& passphrase_file);
+int init_ca(const std::string& csr_json, const OutputArgs& out, const std::string& passphrase_file, bool encrypt);
 int issue(const SignArgs& args);
 int sign(const SignArgs& args);
 int print_defaults(const std::string& what);
@@ -100,7 +101,8 @@ int gencert(const std::vector<std::string>& args);  // cfssl's flags
 int cfssljson(const std::vector<std::string>& args); // cfssljson's flags
 
 // The CA key's passphrase: the first line of `file` when given, else $ETCD_PKI_CA_PASSPHRASE, else
-// none. Never from the command line itself.
+// asked for on the terminal when stdin is one and a key needs it, else none. Never from the
+// command line itself.
 constexpr const char* kPassphraseEnv = "ETCD_PKI_CA_PASSPHRASE";
 Passphrase ca_passphrase(const std::string& file);
 

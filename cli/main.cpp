@@ -27,6 +27,12 @@ void add_passphrase(CLI::App* cmd, std::string& file, const char* what = "the en
                   std::string("File whose first line is ") + what + " (else $" + kPassphraseEnv + "; never on the command line)");
 }
 
+void add_encrypt(CLI::App* cmd, bool& encrypt) {
+  cmd->add_flag("--encrypt", encrypt,
+                std::string("Write a new CA key encrypted: the passphrase from --passphrase-file or $") + kPassphraseEnv +
+                    ", else asked twice on the terminal");
+}
+
 void add_signing(CLI::App* cmd, SignArgs& a) {
   cmd->add_option("-p,--profile", a.profile, "Signing profile: a name in --config, or built in: server, peer, client, ca")
       ->required();
@@ -50,6 +56,7 @@ void add_ca(CLI::App* cmd, CaArgs& ca) {
 struct Args {
   OutputArgs ca_out;
   std::string ca_csr, init_passphrase;
+  bool init_encrypt = false;
   SignArgs issue, sign;
   ClusterArgs cluster;
   InspectArgs inspect;
@@ -71,7 +78,8 @@ void add_pipeline_commands(CLI::App& app, Args& a) {
   init->add_option("csr", a.ca_csr, "cfssl CSR JSON for the CA (default: CN etcd-ca, ECDSA P-256, 10 years)");
   add_output(init, a.ca_out, "Base name of the files (default: ca)");
   add_passphrase(init, a.init_passphrase, "a passphrase to encrypt the CA key with (PKCS#8, AES-256)");
-  init->callback([&a] { a.rc = init_ca(a.ca_csr, a.ca_out, a.init_passphrase); });
+  add_encrypt(init, a.init_encrypt);
+  init->callback([&a] { a.rc = init_ca(a.ca_csr, a.ca_out, a.init_passphrase, a.init_encrypt); });
 
   auto* iss = app.add_subcommand("issue", "Issue a key and certificate from a CSR JSON: NAME.pem, NAME-key.pem, NAME.csr");
   iss->add_option("csr", a.issue.input, "cfssl CSR JSON (- for stdin)")->required();
@@ -105,6 +113,7 @@ void add_cluster_command(CLI::App& app, Args& a) {
   clu->add_option("-j,--threads", cl.threads, "Key generation threads (default: all cores)");
   clu->add_flag("-f,--force", cl.force, "Re-issue everything (new CA, new keys), replacing existing files");
   add_passphrase(clu, cl.passphrase_file, "the CA key's passphrase: decrypts an existing CA key, encrypts a new one");
+  add_encrypt(clu, cl.encrypt);
   clu->callback([&a] { a.rc = cluster(a.cluster); });
 }
 

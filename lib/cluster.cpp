@@ -38,6 +38,14 @@ struct Pair {
   std::vector<std::string> warnings;
 };
 
+// The passphrase a new CA key is encrypted with: the given one, else (encrypt_ca_key) the asker's.
+Passphrase new_ca_passphrase(const ClusterOptions& opt, const std::string& key_path) {
+  if (!opt.encrypt_ca_key) return opt.ca_passphrase;
+  Passphrase p = opt.ca_passphrase.or_ask(key_path, true);
+  if (p.empty()) throw Error(Errc::usage, "the new CA key is to be encrypted, but no passphrase was given", key_path).with_hint(Hint::passphrase);
+  return p;
+}
+
 // The CA this run signs with: the spec's, or the one in the folder, which must be usable and
 // valid (replacing it takes --force); nullopt when the plan makes a new one.
 std::optional<Signer> load_ca(CaSource source, const ClusterSpec& spec, const ClusterLayout& layout,
@@ -108,7 +116,7 @@ void make_all(const ClusterPlan& plan, const ClusterSpec& spec, const ClusterOpt
   if (plan.ca_request) {
     Bundle ca = make_ca(*plan.ca_request, keys[0], so, "ca");
     signer.emplace(*ca.certificate, keys[0]);
-    CfsslOutput pem = to_pem(ca, opt.ca_passphrase);
+    CfsslOutput pem = to_pem(ca, new_ca_passphrase(opt, plan.layout.ca_key()));
     files.push_back({plan.layout.ca_cert(), *pem.cert, 0644});
     files.push_back({plan.layout.ca_key(), *pem.key, 0600});
     files.push_back({plan.layout.ca_csr(), *pem.csr, 0644});
@@ -343,7 +351,8 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   if (plan.ca == CaSource::existing) result.reused.push_back("ca");
   for (const CertPlan* c : plan.with(Action::keep)) result.reused.push_back(c->label);
 
-  // 3. The keys, the CA and the certificates.
+  // 3. The keys, the CA and the certificates (a new CA key's passphrase asked for first).
+  if (plan.ca_request) (void)new_ca_passphrase(opt, layout.ca_key());
   std::vector<OutputFile> files;
   make_all(plan, spec, opt, now, signer, pairs, files, result);
   const Certificate& ca = signer->ca_certificate();

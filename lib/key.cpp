@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -103,6 +105,32 @@ Passphrase::~Passphrase() {
   if (!text_.empty()) OPENSSL_cleanse(text_.data(), text_.size());
 }
 
+struct Passphrase::Asked {
+  Asker ask;
+  std::mutex mutex;
+  std::optional<Passphrase> answer;
+};
+
+Passphrase Passphrase::asking(Asker ask) {
+  Passphrase p;
+  if (ask) {
+    p.asked_ = std::make_shared<Asked>();
+    p.asked_->ask = std::move(ask);
+  }
+  return p;
+}
+
+Passphrase Passphrase::or_ask(const std::string& source, bool confirm) const {
+  if (!empty() || !asked_) return *this;
+  std::lock_guard lock(asked_->mutex);
+  if (!asked_->answer) {
+    std::string text = asked_->ask(source, confirm);
+    asked_->answer.emplace(text);
+    OPENSSL_cleanse(text.data(), text.size());
+  }
+  return *asked_->answer;
+}
+
 Passphrase Passphrase::from_file(const std::string& path) {
   std::string text = read_text_file(path, Errc::usage);
   Passphrase p(text.substr(0, text.find_first_of("\r\n")));
@@ -124,7 +152,8 @@ bool encrypted_block(const ossl::PemBlock& block) {
 }
 
 // An "ENCRYPTED PRIVATE KEY" block (PKCS#8 EncryptedPrivateKeyInfo), decrypted.
-ossl::PKey decrypt_pkcs8(const ossl::PemBlock& block, const std::string& source, const Passphrase& passphrase) {
+ossl::PKey decrypt_pkcs8(const ossl::PemBlock& block, const std::string& source, const Passphrase& given) {
+  const Passphrase passphrase = given.or_ask(source);
   if (passphrase.empty())
     throw Error(Errc::key, "the private key is encrypted and no passphrase was given", source).with_hint(Hint::passphrase);
   const unsigned char* p = block.der;

@@ -3,13 +3,14 @@
 #   scripts/setup.sh          build dependencies
 #   scripts/setup.sh --test   also the test peers: cfssl 1.2.0, etcd 3.4, iproute2, python3 (JSON checks in tests),
 #                             curl and systemd (systemd-analyze verify of the generated units), the Python
-#                             Prometheus client (its parser reads the metrics in tests),
+#                             Prometheus client (its parser reads the metrics in tests), expect (the passphrase
+#                             prompt driven on a pseudo-terminal),
 #                             and clang-14 with libFuzzer for scripts/fuzz.sh (GCC's sanitizer runtimes
 #                             for scripts/sanitize.sh come with g++)
 #   scripts/setup.sh --bench  build dependencies and cfssl 1.2.0, python3 (bench/run.sh)
 set -euo pipefail
 pkgs=(g++ cmake ninja-build pkg-config libssl-dev openssl nlohmann-json3-dev libcli11-dev catch2)
-if [ "${1:-}" = "--test" ]; then pkgs+=(golang-cfssl etcd-server etcd-client iproute2 procps python3 time strace curl systemd python3-prometheus-client clang-14 libclang-rt-14-dev libfuzzer-14-dev); fi
+if [ "${1:-}" = "--test" ]; then pkgs+=(golang-cfssl etcd-server etcd-client iproute2 procps python3 time strace curl systemd python3-prometheus-client expect clang-14 libclang-rt-14-dev libfuzzer-14-dev); fi
 if [ "${1:-}" = "--bench" ]; then pkgs+=(golang-cfssl python3 time); fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -64,6 +64,9 @@ struct ClusterOptions {
   std::function<void(size_t done, size_t total)> progress;
   std::optional<TimePoint> now;  // the clock, for tests
   Passphrase ca_passphrase;      // decrypts an existing CA key; a new CA key is written encrypted with it
+  // A new CA key is written encrypted even when ca_passphrase is none: its asker is asked (twice),
+  // before any key is made; without one, Errc::usage.
+  bool encrypt_ca_key = false;
   std::string data_dir = "/var/lib/etcd";  // each member's ETCD_DATA_DIR / data-dir
   // Every member's initial-cluster-state: "new" or "existing". Empty: a member new to an output
   // folder that has member folders joins a running cluster ("existing"); the others keep theirs.

@@ -33,11 +33,18 @@ struct KeySpec {
 };
 
 // The passphrase of an encrypted private key (a CA key at rest). Its bytes are cleansed when it
-// is destroyed. Never taken from the command line: from a file or an environment variable.
+// is destroyed. Never taken from the command line: from a file, an environment variable, or asked
+// for (the CLI's prompt on a terminal) only when a key turns out to need it.
 class Passphrase {
  public:
   Passphrase() = default;  // none
   explicit Passphrase(std::string text) : text_(std::move(text)) {}
+  // Asks for the passphrase of the key `source`; `confirm`: a new key is to be encrypted with it
+  // (asked twice). Returns the text; an empty answer or an error is the asker's to throw.
+  using Asker = std::function<std::string(const std::string& source, bool confirm)>;
+  // None given, but `ask` is called the first time one is needed (or_ask); its answer is kept and
+  // shared by the copies, so a command asks at most once.
+  static Passphrase asking(Asker ask);
   // The file's first line (without its line ending). A missing, unreadable or empty file is
   // Errc::usage naming the path.
   static Passphrase from_file(const std::string& path);
@@ -51,9 +58,13 @@ class Passphrase {
 
   bool empty() const { return text_.empty(); }
   std::string_view view() const { return text_; }
+  // This passphrase; when none was given, the asker's answer (asked once); else none.
+  Passphrase or_ask(const std::string& source, bool confirm = false) const;
 
  private:
+  struct Asked;
   std::string text_;
+  std::shared_ptr<Asked> asked_;
 };
 
 class KeyPair {

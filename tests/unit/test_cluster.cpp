@@ -1070,6 +1070,52 @@ TEST_CASE("build_cluster: ca_passphrase encrypts a new CA key and is needed to r
   }
 }
 
+TEST_CASE("build_cluster: encrypt_ca_key asks for a new CA key's passphrase (confirmed) before any key is made", "[cluster][encrypted]") {
+  ClusterTempDir tmp;
+  const std::string out = tmp / "pki";
+  ClusterOptions o = options_for(out);
+  o.encrypt_ca_key = true;
+  std::vector<std::pair<std::string, bool>> asked;
+  size_t progress_when_asked = 99;
+  size_t progress = 0;
+  o.progress = [&](size_t done, size_t) { progress = done; };
+  o.ca_passphrase = Passphrase::asking([&](const std::string& source, bool confirm) {
+    asked.emplace_back(source, confirm);
+    progress_when_asked = progress;
+    return std::string("typed");
+  });
+  build_cluster(three_members(), o);
+  REQUIRE(asked.size() == 1);
+  CHECK(asked[0] == std::pair<std::string, bool>{out + "/ca/ca-key.pem", true});
+  CHECK(progress_when_asked == 0);
+  KeyPair ca_key = KeyPair::from_pem(slurp(out + "/ca/ca-key.pem"), "ca-key.pem", Passphrase("typed"));
+  CHECK(ca_key.same_public_key(cert_at(out + "/ca/ca.pem").public_key()));
+
+  // A re-run (a new command, so a new asker) decrypts the existing CA key: asked once, not twice.
+  asked.clear();
+  o.ca_passphrase = Passphrase::asking([&](const std::string& source, bool confirm) {
+    asked.emplace_back(source, confirm);
+    return std::string("typed");
+  });
+  ClusterSpec four = three_members();
+  MemberSpec m4;
+  m4.name = "etcd-4";
+  m4.ips = {"10.20.13.13"};
+  four.members.push_back(m4);
+  build_cluster(four, o);
+  REQUIRE(asked.size() == 1);
+  CHECK(asked[0] == std::pair<std::string, bool>{out + "/ca/ca-key.pem", false});
+
+  // encrypt_ca_key with no passphrase and no asker: Errc::usage, nothing written.
+  ClusterTempDir tmp2;
+  ClusterOptions none = options_for(tmp2 / "pki");
+  none.encrypt_ca_key = true;
+  Error e = test::catch_error([&] { build_cluster(three_members(), none); });
+  CHECK(e.category() == Errc::usage);
+  CHECK(e.hint() == Hint::passphrase);
+  CHECK_FALSE(fs::exists(tmp2 / "pki/ca/ca-key.pem"));
+}
+
 TEST_CASE("build_cluster: an invalid spec writes nothing", "[cluster]") {
   ClusterTempDir tmp;
   ClusterSpec spec = three_members();

@@ -283,6 +283,45 @@ TEST_CASE("KeyPair::from_pem: an encrypted key without its passphrase, or with a
   }
 }
 
+TEST_CASE("Passphrase::asking: asked only when an encrypted key needs it, once, its answer shared by copies", "[key][encrypted]") {
+  std::string pem = openssl_pkcs8(p256(), "secret");
+  std::vector<std::pair<std::string, bool>> asked;
+  Passphrase p = Passphrase::asking([&](const std::string& source, bool confirm) {
+    asked.emplace_back(source, confirm);
+    return std::string("secret");
+  });
+  CHECK(p.empty());
+  CHECK(KeyPair::from_pem(p256().to_pem(), "plain.pem", p).same_public_key(p256()));
+  CHECK(asked.empty());  // an unencrypted key needs nothing
+  Passphrase copy = p;
+  CHECK(KeyPair::from_pem(pem, "ca-key.pem", copy).same_public_key(p256()));
+  CHECK(KeyPair::from_pem(pem, "ca-key.pem", p).same_public_key(p256()));
+  REQUIRE(asked.size() == 1);
+  CHECK(asked[0] == std::pair<std::string, bool>{"ca-key.pem", false});
+  CHECK(p.or_ask("x").view() == "secret");
+
+  // A given passphrase is used as it is; no asker: none.
+  int calls = 0;
+  Passphrase given("secret");
+  CHECK(given.or_ask("k").view() == "secret");
+  CHECK(Passphrase().or_ask("k").empty());
+  Passphrase asks_twice = Passphrase::asking([&](const std::string&, bool confirm) {
+    ++calls;
+    CHECK(confirm);
+    return std::string("new");
+  });
+  CHECK(asks_twice.or_ask("new-key.pem", true).view() == "new");
+  CHECK(calls == 1);
+
+  // An asker that throws (empty or different answers) leaves nothing kept: the error is the key's.
+  Passphrase refuses = Passphrase::asking([](const std::string& source, bool) -> std::string {
+    throw Error(Errc::usage, "the passphrase typed is empty", source);
+  });
+  Error e = catch_error([&] { KeyPair::from_pem(pem, "ca-key.pem", refuses); });
+  CHECK(e.category() == Errc::usage);
+  CHECK(e.source() == "ca-key.pem");
+}
+
 TEST_CASE("KeyPair::from_pem decrypts PKCS#8 keys that OpenSSL encrypted", "[key][encrypted]") {
   for (const EVP_CIPHER* cipher : {EVP_aes_256_cbc(), EVP_aes_128_cbc(), EVP_des_ede3_cbc()}) {
     INFO(EVP_CIPHER_get0_name(cipher));
