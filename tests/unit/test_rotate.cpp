@@ -208,3 +208,29 @@ TEST_CASE("rotate-ca begin: an encrypted CA key gets an encrypted successor, wit
   CHECK_NOTHROW(KeyPair::from_pem(key, "", Passphrase("s3cret")));
   CHECK((fs::status(opt.out_dir + "/ca.next/ca-key.pem").permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
 }
+
+TEST_CASE("rotate-ca: the kubeadm layout (ca.crt, etcd/ca.crt, clients/ca.crt)") {
+  TempDir tmp;
+  ClusterSpec spec = ClusterSpec::from_initial_cluster("m1=https://127.0.0.1:2380,m2=https://127.0.0.2:2380");
+  ClusterOptions opt;
+  opt.out_dir = tmp / "pki";
+  opt.layout = Layout::kubeadm;
+  opt.now = kNow;
+  build_cluster(spec, opt);
+  const std::string pki = opt.out_dir;
+  rotate_begin(pki, at_later());
+  CHECK(fs::exists(pki + "/ca.next/ca.crt"));
+  CHECK(certs_in(pki + "/m1/etcd/ca.crt") == 2);
+  CHECK(certs_in(pki + "/clients/ca.crt") == 2);
+  RotationStatus s = rotation_status(pki);
+  CHECK(s.step == RotationStep::begun);
+  CHECK(s.leaves_old.size() == 8);  // per member: server, peer, healthcheck-client, apiserver-etcd-client
+  rotate_reissue(pki, at_later());
+  RotateResult r = rotate_finish(pki, at_later());
+  CHECK(r.warnings.empty());
+  Certificate ca = cert_of(pki + "/ca/ca.crt");
+  CHECK(slurp(pki + "/m2/etcd/ca.crt") == ca.to_pem());
+  CHECK(cert_of(pki + "/m2/apiserver-etcd-client.crt").signed_by(ca));
+  CHECK(slurp(r.retired + "/ca.key").size() > 0);
+  CHECK(verify_path(pki, VerifyOptions{{}, {}, {}, {}, kLater, 1}).exit_code() == 0);
+}
