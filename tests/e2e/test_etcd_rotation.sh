@@ -17,6 +17,11 @@
 #      every trust file = pki/ca/ca.pem, one certificate, the old CA's key only under .retired/;
 #      the old client certificate is refused by every member (new key) or still accepted by
 #      every member (--same-key: it chains to the renewed CA certificate, which is the point).
+# The test can fail: ETCD_ROTATION_BREAK=no-restart skips the rolling restart after begin (the
+# members keep trusting the old CA only while reissue swaps the pairs). Tried with etcd 3.4.23:
+# new-key fails 8 checks (each member refuses the re-issued certificates, "certificate signed by
+# unknown authority", in its log; puts fail; m1 is not healthy after its restart); same-key passes,
+# as it should: the old trust file verifies the renewed CA's leaves (same name, same key).
 # Everything is bounded: etcdctl --dial-timeout 3s --command-timeout 5s under `timeout 20`, waits
 # with a deadline in seconds; no assertion depends on how long a step took.
 E2E_DIR=$(cd "$(dirname "$0")" && pwd)  # lib.sh changes into the scratch folder
@@ -32,6 +37,7 @@ stop_writer() {
 }
 trap 'stop_writer; stop_members; _finish' EXIT
 
+BREAK=${ETCD_ROTATION_BREAK:-}  # only to show that the test can fail (see the header)
 CLIENT_PORT=38379
 PEER_PORT=38380
 INSTALL=/etc/etcd/pki
@@ -109,6 +115,7 @@ writer() {
     i=$((i + 1))
     deadline=$((SECONDS + 10))
     until ctl "$ALL_EPS" "$ROOT" "$ROOT_KEY" put "key-$i" "value-$i" >/dev/null 2>>"$WORK/writer.err"; do
+      echo "key-$i" >>"$WORK/writer.retried"
       if [ $SECONDS -ge $deadline ]; then echo "key-$i" >>"$WORK/writer.failed"; break; fi
       sleep 0.2
     done
@@ -157,7 +164,7 @@ rotation() {
   done
   run "$ETCD_PKI" rotate-ca status "$PKI"
   expect_contains "$MODE: status after begin" "$([ "$MODE" = same-key ] && echo "step: reissued (same key)" || echo "step: begun")" "$OUT"
-  rolling_restart
+  [ "$BREAK" = no-restart ] || rolling_restart
   if [ "$MODE" = new-key ]; then
     run "$ETCD_PKI" rotate-ca reissue "$PKI"
     expect_rc "$MODE: rotate-ca reissue" 0
@@ -177,6 +184,7 @@ rotation() {
 
   expect_eq "$MODE: no put failed (each retried for at most 10 s)" "" "$(head -3 "$WORK/writer.failed")"
   last=$(cat "$WORK/writer.last")
+  echo "info: $MODE: $last puts, $(cat "$WORK/writer.retried" 2>/dev/null | wc -l) attempt(s) retried"
   expect_eq "$MODE: the last key (key-$last) is readable" "value-$last" "$(ctl "$ALL_EPS" "$ROOT" "$ROOT_KEY" get "key-$last" --print-value-only 2>/dev/null)"
   for n in 1 2 3; do
     expect_eq "$MODE: no TLS rejection in m$n's log during the rotation" "" "$(rejections_since "$n" "${OFF[$n]}" "$CUT")"
