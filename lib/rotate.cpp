@@ -43,6 +43,7 @@ bool exists(const std::string& p) {
 
 // The cluster output folder's layout, from its CA file's name (ca.pem: cfssl, ca.crt: kubeadm).
 ClusterLayout layout_of(const std::string& dir) {
+  if (!exists(dir)) throw Error(Errc::input, "no such folder", dir);
   auto ca = find_cluster_ca(dir);
   if (!ca) throw Error(Errc::usage, "not a cluster output folder with its CA (rotate-ca needs the CA folder and its key)", dir);
   ClusterLayout cfssl = ClusterLayout::make(Layout::cfssl, dir);
@@ -187,15 +188,20 @@ void refuse_mid_rotation(const std::string& dir, const std::string& command) {
 namespace {
 
 // verify on the folder: before a step its errors stop it (nothing changed); after, they are warnings.
+// An expired certificate does not stop a step: replacing it is what rotation is for (verify after
+// finish says whether one is left).
 void verify_step(const std::string& dir, const RotateOptions& opt, const char* when, const char* step, RotateResult* result) {
   VerifyOptions vo;
   vo.now = opt.now;
   vo.threads = opt.threads;
   VerifyReport r = verify_path(dir, vo);
   if (opt.on_verify) opt.on_verify(r, when);
-  auto first = std::find_if(r.findings.begin(), r.findings.end(), [](const Finding& f) { return f.severity == Severity::error; });
+  const bool tolerate_expired = !result;
+  auto stops = [&](const Finding& f) { return f.severity == Severity::error && !(tolerate_expired && f.rule == "expired"); };
+  auto first = std::find_if(r.findings.begin(), r.findings.end(), stops);
   if (first == r.findings.end()) return;
-  std::string what = std::to_string(r.count(Severity::error)) + " error(s) (first: " + first->file + ": " + first->rule + ": " + first->message + ")";
+  std::string what = std::to_string(std::count_if(r.findings.begin(), r.findings.end(), stops)) + " error(s) (first: " + first->file + ": " +
+                     first->rule + ": " + first->message + ")";
   if (!result) throw Error(Errc::input, "verify finds " + what + "; rotate-ca " + step + " changed nothing: fix them first", dir);
   result->warnings.push_back("verify after " + std::string(step) + " finds " + what);
 }

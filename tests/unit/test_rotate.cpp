@@ -234,3 +234,28 @@ TEST_CASE("rotate-ca: the kubeadm layout (ca.crt, etcd/ca.crt, clients/ca.crt)")
   CHECK(slurp(r.retired + "/ca.key").size() > 0);
   CHECK(verify_path(pki, VerifyOptions{{}, {}, {}, {}, kLater, 1}).exit_code() == 0);
 }
+
+TEST_CASE("rotate-ca --same-key: a CA that has expired is renewed (an expired certificate does not stop a step)") {
+  TempDir tmp;
+  ClusterSpec spec = ClusterSpec::from_initial_cluster("m1=https://127.0.0.1:2380");
+  spec.ca_expiry = Seconds{2 * 3600};
+  ClusterOptions opt;
+  opt.out_dir = tmp / "pki";
+  opt.now = kNow;
+  build_cluster(spec, opt);  // the leaves are capped at the CA's notAfter
+  const std::string pki = opt.out_dir;
+  RotateOptions o;
+  o.now = kNow + std::chrono::hours(3);
+  o.same_key = true;
+  o.expiry = Seconds{10LL * 8760 * 3600};
+  VerifyReport before = verify_path(pki, VerifyOptions{{}, {}, {}, {}, o.now, 1});
+  CHECK(before.count(Severity::error) > 0);
+  rotate_begin(pki, o);
+  o.same_key = false;
+  o.expiry.reset();
+  rotate_reissue(pki, o);
+  RotateResult r = rotate_finish(pki, o);
+  CHECK(r.warnings.empty());
+  CHECK(verify_path(pki, VerifyOptions{{}, {}, {}, {}, o.now, 1}).exit_code() == 0);
+  CHECK(cert_of(pki + "/m1/server.pem").not_after() > *o.now);  // its own lifetime (2h: it was capped), from now
+}
