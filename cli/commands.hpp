@@ -82,6 +82,14 @@ struct RevokeArgs {
   CaArgs ca;
 };
 
+struct RotateArgs {
+  std::string step;  // begin | reissue | finish | status
+  std::string dir;   // the cluster output folder
+  std::string expiry, passphrase_file;
+  bool same_key = false;
+  unsigned threads = 0;
+};
+
 int inspect(const InspectArgs& args);
 int verify(const VerifyArgs& args);
 int probe(const ProbeArgs& args);
@@ -90,6 +98,7 @@ int renew(const RenewArgs& args);
 int revoke(const RevokeArgs& args);
 int crl(const CaArgs& ca, const std::string& next_update);
 int repair(const std::string& dir);
+int rotate_ca(const RotateArgs& args);
 
 int cluster(const ClusterArgs& args);
 int init_ca(const std::string& csr_json, const OutputArgs& out, const std::string& passphrase_file, bool encrypt);

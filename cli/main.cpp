@@ -65,6 +65,7 @@ struct Args {
   ExpiryArgs expiry;
   RenewArgs renew;
   RevokeArgs revoke;
+  RotateArgs rotate;
   CaArgs crl_ca;
   std::string crl_next = "7d";
   std::string repair_dir;
@@ -201,6 +202,21 @@ void add_ca_commands(CLI::App& app, Args& a) {
   rep->callback([&a] { a.rc = repair(a.repair_dir); });
 }
 
+// Replacing the CA of a running cluster: rotate-ca begin|reissue|finish|status.
+void add_rotate_command(CLI::App& app, Args& a) {
+  RotateArgs& ra = a.rotate;
+  auto* rot = app.add_subcommand("rotate-ca", "Replace a running cluster's CA with no outage: begin, reissue, finish (docs/rotation.md); status");
+  rot->add_option("step", ra.step, "begin | reissue | finish | status")
+      ->required()
+      ->check(CLI::IsMember({"begin", "reissue", "finish", "status"}));
+  rot->add_option("folder", ra.dir, "The cluster output folder")->required();
+  rot->add_flag("--same-key", ra.same_key, "begin: renew the CA certificate with its own key (old leaves keep chaining to it)");
+  rot->add_option("--expiry", ra.expiry, "begin: the new CA's validity (default: the old CA's own lifetime)");
+  rot->add_option("-j,--threads", ra.threads, "Key generation threads (default: all cores)");
+  add_passphrase(rot, ra.passphrase_file);
+  rot->callback([&a] { a.rc = rotate_ca(a.rotate); });
+}
+
 // print-defaults, version, and cfssl's own flags: gencert, json.
 void add_cfssl_commands(CLI::App& app, Args& a) {
   auto* pd = app.add_subcommand("print-defaults", "Print cfssl's default config or csr (byte for byte)");
@@ -231,6 +247,7 @@ int main(int argc, char** argv) {
   add_check_commands(app, args);
   add_probe_command(app, args);
   add_ca_commands(app, args);
+  add_rotate_command(app, args);
   add_cfssl_commands(app, args);
 
   try {

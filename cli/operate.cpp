@@ -128,6 +128,7 @@ int renew(const RenewArgs& a) {
       if (found.empty()) throw Error(Errc::usage, "no certificate with its key found to renew", p);
       targets.insert(targets.end(), found.begin(), found.end());
       if (cluster_dir.empty() && find_cluster_ca(p)) cluster_dir = p;
+      refuse_mid_rotation(p, "renew");
     } else {
       if (!a.key.empty() && a.paths.size() != 1) throw Error(Errc::usage, "--key needs exactly one certificate", "--key");
       targets.push_back({p, a.key.empty() ? key_path_for_cert(p) : a.key});
@@ -236,6 +237,34 @@ bool report_repairs(const std::string& dir) {
 
 int repair(const std::string& dir) {
   if (!report_repairs(dir)) std::cerr << "etcd-pki: " << dir << ": nothing to repair\n";
+  return 0;
+}
+
+int rotate_ca(const RotateArgs& a) {
+  if (a.step == "status") {
+    if (a.same_key || !a.expiry.empty()) throw Error(Errc::usage, "only begin takes --same-key and --expiry", a.step);
+    std::cout << render_text(rotation_status(a.dir));
+    return 0;
+  }
+  if (a.step != "begin" && (a.same_key || !a.expiry.empty())) throw Error(Errc::usage, "only begin takes --same-key and --expiry", a.step);
+  RotateOptions opt;
+  opt.same_key = a.same_key;
+  if (!a.expiry.empty()) {
+    opt.expiry = duration_arg(a.expiry, "--expiry");
+    if (opt.expiry->count() == 0) throw Error(Errc::usage, "must be positive", "--expiry");
+  }
+  opt.passphrase = ca_passphrase(a.passphrase_file);
+  opt.threads = a.threads;
+  opt.on_verify = [](const VerifyReport& r, const char* when) {
+    if (r.exit_code() != 0 || std::string(when) == "after")
+      std::cerr << "etcd-pki: verify " << when << " " << "the step:\n" << render_text(r);
+  };
+  report_repairs(a.dir);
+  RotateResult r = a.step == "begin" ? rotate_begin(a.dir, opt) : a.step == "reissue" ? rotate_reissue(a.dir, opt) : rotate_finish(a.dir, opt);
+  print_warnings(r.warnings);
+  std::cerr << "etcd-pki: rotate-ca " << a.step << ": " << r.written.size() << (a.step == "reissue" ? " pair(s) re-issued" : " file(s) written")
+            << (r.retired.empty() ? "" : "; the old CA is in " + r.retired) << "\n";
+  std::cout << "next: " << r.next << "\n";
   return 0;
 }
 

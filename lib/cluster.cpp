@@ -328,6 +328,11 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   // made for the lock (0700, as write_files would) and removed if the run fails.
   detail::recover(layout.out);
   FolderLocks lock({layout.out}, mode_t{0700});
+  if (exists(layout.next_ca_dir()))
+    throw Error(Errc::usage,
+                "a CA rotation is under way (the new CA is in " + layout.next_ca_dir() +
+                    "): cluster would sign with the CA being replaced; finish it first (etcd-pki rotate-ca status " + layout.out + ")",
+                layout.out);
 
   // 1. What is there: the member folders, the CA this run signs with (unless it makes one), and
   //    each pair's facts.

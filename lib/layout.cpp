@@ -90,6 +90,25 @@ std::string ClusterLayout::ca_key() const { return key_path_for_cert(ca_cert());
 std::string ClusterLayout::ca_csr() const { return ca_dir() + "/ca.csr"; }
 std::string ClusterLayout::clients_dir() const { return out + "/" + client_label(""); }
 
+std::string ClusterLayout::clients_ca() const { return out + "/" + client_rel("ca", false); }
+
+std::string ClusterLayout::next_ca_dir() const { return ca_dir() + ".next"; }
+std::string ClusterLayout::next_ca_cert() const { return next_ca_dir() + "/" + fs::path(ca_cert()).filename().string(); }
+std::string ClusterLayout::next_ca_key() const { return key_path_for_cert(next_ca_cert()); }
+std::string ClusterLayout::next_ca_csr() const { return next_ca_dir() + "/" + fs::path(ca_csr()).filename().string(); }
+
+namespace {
+std::string utc_stamp(TimePoint when) {  // 2026-12-06T22:15:00Z -> 20261206T221500Z
+  std::string stamp = format_rfc3339(when);
+  stamp.erase(std::remove_if(stamp.begin(), stamp.end(), [](char c) { return c == '-' || c == ':'; }), stamp.end());
+  return stamp;
+}
+}  // namespace
+
+std::string ClusterLayout::retired_ca_dir(TimePoint when) const {
+  return out + "/" + std::string(retired_dir) + "/ca-" + utc_stamp(when);
+}
+
 std::string ClusterLayout::client_cert(const std::string& name, bool key) const { return out + "/" + client_rel(name, key); }
 
 std::string ClusterLayout::client_rel(const std::string& name, bool key) const {
@@ -142,7 +161,7 @@ bool is_certificate_name(std::string_view name) {
 
 bool is_key_name(std::string_view name) { return name.ends_with("-key.pem") || name.ends_with(".key"); }
 
-bool is_reserved_dir_name(std::string_view name) { return name == "ca" || name == "clients"; }
+bool is_reserved_dir_name(std::string_view name) { return name == "ca" || name == "clients" || name == "ca.next"; }
 
 
 std::string find_member_ca(const std::string& member_dir) {

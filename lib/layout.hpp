@@ -15,6 +15,9 @@
 //   OUT/NAME/etcd.env etcd.service etcd.conf.yml etcdctl.env MANIFEST (both layouts)
 //   OUT/.removed/NAME-20261206T221500Z/     a member removed from the cluster, moved aside
 //   OUT/clients/C.pem C-key.pem             OUT/clients/C.crt C.key
+//   OUT/clients/ca.pem                      OUT/clients/ca.crt     (the clients' trust file)
+//   OUT/ca.next/ (as ca/)                   the new CA while rotate-ca runs (begin .. finish)
+//   OUT/.retired/ca-20261206T221500Z/       the CA rotate-ca finish replaced (never read again)
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,6 +59,8 @@ inline constexpr std::string_view generations_dir = ".etcd-pki";
 inline constexpr std::string_view journal_file = ".etcd-pki-journal";
 // The hidden folder of a cluster output folder where the folders of removed members are moved.
 inline constexpr std::string_view removed_dir = ".removed";
+// The hidden folder of a cluster output folder where rotate-ca finish moves the replaced CA.
+inline constexpr std::string_view retired_dir = ".retired";
 
 struct ClusterLayout {
   Layout kind{};  // Layout::cfssl
@@ -70,6 +75,13 @@ struct ClusterLayout {
   std::string ca_key() const;
   std::string ca_csr() const;
   std::string clients_dir() const;
+  std::string clients_ca() const;  // OUT/clients/ca.pem (kubeadm: ca.crt): the clients' trust file
+  // The new CA while a rotation runs (rotate.hpp): OUT/ca.next with ca/'s file names.
+  std::string next_ca_dir() const;
+  std::string next_ca_cert() const;
+  std::string next_ca_key() const;
+  std::string next_ca_csr() const;
+  std::string retired_ca_dir(TimePoint when) const;  // OUT/.retired/ca-20261206T221500Z
   std::string client_cert(const std::string& name, bool key) const;  // OUT/clients/NAME.pem ...
   std::string client_rel(const std::string& name, bool key) const;   // clients/NAME.pem ...
   static std::string client_label(const std::string& name);          // clients/NAME
@@ -90,7 +102,7 @@ std::string key_path_for_cert(const std::string& cert_path);
 bool is_certificate_name(std::string_view file_name);
 // A file name that can hold a key: *-key.pem or *.key.
 bool is_key_name(std::string_view file_name);
-// Folders of a cluster output folder that hold no member: ca/, clients/.
+// Folders of a cluster output folder that hold no member: ca/, clients/, ca.next/.
 bool is_reserved_dir_name(std::string_view name);
 
 // (find_cluster_ca and default_ca_files, public in cluster.hpp, are defined in layout.cpp.)

@@ -72,7 +72,7 @@ std::vector<Job> check_targets(const std::vector<RenewTarget>& targets, const Ce
     if (!key.same_public_key(cert.public_key()))
       throw Error(Errc::key, "the key does not match the certificate " + t.cert_path + "; not renewed", t.key_path);
     if (cert.is_ca()) throw Error(Errc::usage, "is a CA certificate; renew re-issues leaves only", t.cert_path);
-    if (!cert.signed_by(ca)) {
+    if (!opt.any_issuer && !cert.signed_by(ca)) {
       throw Error(Errc::ca, "was not issued by " + ca.subject_string() + " (" + ca_cert_path + "); not renewed", t.cert_path);
     }
     const IndexEntry* e = index.find(normalize_serial_hex(cert.serial_hex()));

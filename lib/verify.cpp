@@ -213,6 +213,13 @@ void check_pending_changes(const std::string& path, Findings& out) {
               "");
 }
 
+// The clients' trust file (clients/ca.pem, kubeadm clients/ca.crt): not a client certificate.
+bool is_clients_ca(const std::string& path, const std::string& file) {
+  for (Layout kind : {Layout::cfssl, Layout::kubeadm})
+    if (norm(file) == norm(detail::ClusterLayout::make(kind, path).clients_ca())) return true;
+  return false;
+}
+
 // A cluster output folder (ca/ or member folders, as made with its own CA or an existing one):
 // each member folder and the clients; anything else is one member's folder.
 Folder list_folder(const std::string& path, const VerifyOptions& opt, CertCache& cache, Findings& out) {
@@ -233,7 +240,7 @@ Folder list_folder(const std::string& path, const VerifyOptions& opt, CertCache&
   }
   if (cluster)
     for (const auto& f : certificate_files(detail::ClusterLayout::make(Layout{}, path).clients_dir()))
-      folder.leaves.push_back(Leaf{f, detail::key_path_for_cert(f), {detail::Role::client}, {}, {}});
+      if (!is_clients_ca(path, f)) folder.leaves.push_back(Leaf{f, detail::key_path_for_cert(f), {detail::Role::client}, {}, {}});
   std::sort(folder.leaves.begin(), folder.leaves.end(), [](auto& a, auto& b) { return a.cert_path < b.cert_path; });
   check_pending_changes(path, out);
   return folder;
@@ -267,13 +274,14 @@ std::string trust_file(const std::string& path, const VerifyOptions& opt, const 
 
 // Each member must trust that same CA (etcd reads it at start; a different one rejects its peers).
 void check_member_cas(const TrustContext& t, const Folder& folder, CertCache& cache, Findings& out) {
-  std::string ca_pem_set;
-  for (const auto& c : t.ca_certs) ca_pem_set += c.to_pem();
+  // As sets: during a CA rotation the members trust the new CA and the old one, in either order.
+  std::set<std::string> ca_pem_set;
+  for (const auto& c : t.ca_certs) ca_pem_set.insert(c.to_pem());
   for (const auto& [dir, file] : folder.member_cas) {
     if (file.empty() || norm(file) == norm(t.ca_file)) continue;
     try {
-      std::string theirs;
-      for (const auto& c : cache.certs_in(file, Errc::ca)) theirs += c.to_pem();
+      std::set<std::string> theirs;
+      for (const auto& c : cache.certs_in(file, Errc::ca)) theirs.insert(c.to_pem());
       if (theirs != ca_pem_set)
         out.add(Severity::error, file, "ca-mismatch", "this member trusts a different CA than " + show(t.base, t.ca_file),
                 "x509: certificate signed by unknown authority (its peers log: remote error: tls: bad certificate)");
@@ -333,6 +341,12 @@ TrustContext load_trust(const std::string& path, const VerifyOptions& opt, const
   TrustContext t{path, now_or(opt.now), opt.warn_within, trust_file(path, opt, folder), {}, {}, {}, {}};
   t.ca_certs = cache.certs_in(t.ca_file, Errc::ca);
   if (t.ca_certs.empty()) throw Error(Errc::ca, "no certificate in the CA file", t.ca_file);
+  // A CA rotation under way (rotate.hpp): the new CA in ca.next/ is trusted too.
+  if (opt.ca_file.empty() && !folder.cluster_ca.empty()) {
+    std::string next = detail::ClusterLayout::make(Layout{}, path).next_ca_dir() + "/" + fs::path(folder.cluster_ca).filename().string();
+    if (exists(next))
+      for (auto& c : cache.certs_in(next, Errc::ca)) t.ca_certs.push_back(std::move(c));
+  }
   for (const auto& c : t.ca_certs) {
     if (!c.is_ca())
       out.add(Severity::error, t.ca_file, "ca-not-ca",

@@ -18,6 +18,7 @@
 #include "etcd_pki/profile.hpp"
 #include "etcd_pki/renew.hpp"
 #include "etcd_pki/request.hpp"
+#include "etcd_pki/rotate.hpp"
 #include "etcd_pki/signer.hpp"
 #include "etcd_pki/verify.hpp"
 #include "etcd_pki/version.hpp"

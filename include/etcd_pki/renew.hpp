@@ -25,6 +25,9 @@ struct RenewOptions {
   std::optional<Seconds> within;  // renew only certificates expiring before now + within
   std::optional<TimePoint> now;
   unsigned threads = 0;           // key generation workers; 0 = all cores
+  // Re-sign leaves whatever CA issued them (rotate-ca reissue: the CA being replaced); by default
+  // a leaf not issued by the signer is refused.
+  bool any_issuer = false;
 };
 
 struct RenewedCert {
