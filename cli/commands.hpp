@@ -86,6 +86,7 @@ struct RotateArgs {
   std::string step;  // begin | reissue | finish | status
   std::string dir;   // the cluster output folder
   std::string expiry, passphrase_file;
+  std::string csr;   // begin: the new CA's CSR JSON (subject, key, ca block)
   bool same_key = false;
   unsigned threads = 0;
 };

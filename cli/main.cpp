@@ -211,7 +211,8 @@ void add_rotate_command(CLI::App& app, Args& a) {
       ->check(CLI::IsMember({"begin", "reissue", "finish", "status"}));
   rot->add_option("folder", ra.dir, "The cluster output folder")->required();
   rot->add_flag("--same-key", ra.same_key, "begin: renew the CA certificate with its own key (old leaves keep chaining to it)");
-  rot->add_option("--expiry", ra.expiry, "begin: the new CA's validity (default: the old CA's own lifetime)");
+  rot->add_option("--expiry", ra.expiry, "begin: the new CA's validity (default: the CSR's ca.expiry, else the old CA's own lifetime)");
+  rot->add_option("--csr", ra.csr, "begin: a CA CSR JSON for the new CA's subject, key and ca block (default: the old CA's subject and key type)");
   rot->add_option("-j,--threads", ra.threads, "Key generation threads (default: all cores)");
   add_passphrase(rot, ra.passphrase_file);
   rot->callback([&a] { a.rc = rotate_ca(a.rotate); });

@@ -242,17 +242,19 @@ int repair(const std::string& dir) {
 
 int rotate_ca(const RotateArgs& a) {
   if (a.step == "status") {
-    if (a.same_key || !a.expiry.empty()) throw Error(Errc::usage, "only begin takes --same-key and --expiry", a.step);
+    if (a.same_key || !a.expiry.empty() || !a.csr.empty()) throw Error(Errc::usage, "only begin takes --same-key, --expiry and --csr", a.step);
     std::cout << render_text(rotation_status(a.dir));
     return 0;
   }
-  if (a.step != "begin" && (a.same_key || !a.expiry.empty())) throw Error(Errc::usage, "only begin takes --same-key and --expiry", a.step);
+  if (a.step != "begin" && (a.same_key || !a.expiry.empty() || !a.csr.empty()))
+    throw Error(Errc::usage, "only begin takes --same-key, --expiry and --csr", a.step);
   RotateOptions opt;
   opt.same_key = a.same_key;
   if (!a.expiry.empty()) {
     opt.expiry = duration_arg(a.expiry, "--expiry");
     if (opt.expiry->count() == 0) throw Error(Errc::usage, "must be positive", "--expiry");
   }
+  if (!a.csr.empty()) opt.ca_request = Request::from_json(read_text_file(a.csr, Errc::input), a.csr);
   opt.passphrase = ca_passphrase(a.passphrase_file);
   opt.threads = a.threads;
   opt.on_verify = [](const VerifyReport& r, const char* when) {

@@ -232,17 +232,29 @@ std::string norm(const std::string& p) { return fs::path(p).lexically_normal().s
 void new_ca_files(const ClusterLayout& layout, const Signer& old, const RotateOptions& opt, TimePoint now, std::vector<OutputFile>& files,
                   std::string& new_pem) {
   const Certificate& ca = old.ca_certificate();
+  const Seconds old_lifetime = std::chrono::duration_cast<Seconds>(ca.not_after() - ca.not_before());
   Request req;
-  req.subject = ca.subject();
-  req.key = old.ca_key().spec();
-  req.ca = CaOptions{};
-  req.ca->expiry = opt.expiry ? *opt.expiry : std::chrono::duration_cast<Seconds>(ca.not_after() - ca.not_before());
+  if (opt.ca_request) {  // told: the CSR's subject, key and expiry
+    req = *opt.ca_request;
+    if (!req.ca) {
+      req.ca = CaOptions{};
+      req.ca->expiry = old_lifetime;
+    }
+  } else {
+    req.subject = ca.subject();
+    req.key = old.ca_key().spec();
+    req.ca = CaOptions{};
+    req.ca->expiry = old_lifetime;
+  }
+  if (opt.expiry) req.ca->expiry = *opt.expiry;
+  if (opt.same_key) req.key = old.ca_key().spec();
   KeyPair key = opt.same_key ? old.ca_key() : KeyPair::generate(req.key, opt.threads);
   SignOptions so;
   so.now = now;
   Bundle bundle = make_ca(req, key, so, layout.next_ca_cert());
   bool encrypted = KeyPair::is_encrypted_pem(read_text_file(layout.ca_key(), Errc::key));
-  CfsslOutput pem = to_pem(bundle, encrypted ? opt.passphrase : Passphrase{});
+  // The passphrase that decrypted the old key (given, or typed when it was asked for).
+  CfsslOutput pem = to_pem(bundle, encrypted ? opt.passphrase.or_ask(layout.ca_key()) : Passphrase{});
   new_pem = *pem.cert;
   files.push_back({layout.next_ca_cert(), *pem.cert, 0644});
   files.push_back({layout.next_ca_key(), *pem.key, 0600});
@@ -262,6 +274,9 @@ void new_ca_files(const ClusterLayout& layout, const Signer& old, const RotateOp
 }  // namespace
 
 RotateResult rotate_begin(const std::string& dir, const RotateOptions& opt) {
+  // The whole step under the folder's lock: another rotate-ca, cluster or renew of the folder waits.
+  (void)layout_of(dir);
+  FolderLocks lock({dir});
   require_step(dir, {RotationStep::none}, "begin");
   verify_step(dir, opt, "before", "begin", nullptr);
   const ClusterLayout layout = layout_of(dir);
@@ -291,6 +306,9 @@ RotateResult rotate_begin(const std::string& dir, const RotateOptions& opt) {
 }
 
 RotateResult rotate_reissue(const std::string& dir, const RotateOptions& opt) {
+  // The whole step under the folder's lock: another rotate-ca, cluster or renew of the folder waits.
+  (void)layout_of(dir);
+  FolderLocks lock({dir});
   RotationStatus s = require_step(dir, {RotationStep::begun, RotationStep::reissued}, "reissue");
   verify_step(dir, opt, "before", "reissue", nullptr);
   const ClusterLayout layout = layout_of(dir);
@@ -355,6 +373,9 @@ void remove_next_ca(const ClusterLayout& layout) {
 }  // namespace
 
 RotateResult rotate_finish(const std::string& dir, const RotateOptions& opt) {
+  // The whole step under the folder's lock: another rotate-ca, cluster or renew of the folder waits.
+  (void)layout_of(dir);
+  FolderLocks lock({dir});
   RotationStatus s = require_step(dir, {RotationStep::reissued, RotationStep::finish_interrupted}, "finish");
   const ClusterLayout layout = layout_of(dir);
   RotateResult r;

@@ -22,6 +22,7 @@
 
 #include "etcd_pki/duration.hpp"
 #include "etcd_pki/key.hpp"
+#include "etcd_pki/request.hpp"
 #include "etcd_pki/verify.hpp"
 
 namespace etcd_pki {
@@ -55,7 +56,10 @@ std::string render_text(const RotationStatus& status);
 
 struct RotateOptions {
   bool same_key = false;          // begin: renew the CA certificate with its key (only its expiry is the problem)
-  std::optional<Seconds> expiry;  // begin: the new CA's validity; default: the old CA's own lifetime
+  std::optional<Seconds> expiry;  // begin: the new CA's validity; default: the CSR's ca.expiry, else the old CA's own lifetime
+  // begin: the new CA's subject, key and ca block (a CA CSR JSON); default: the old CA's subject
+  // and key type. With same_key its key block is not used.
+  std::optional<Request> ca_request;
   Passphrase passphrase;          // an encrypted CA key's; the new key is encrypted with it when the old one is
   std::optional<TimePoint> now;
   unsigned threads = 0;           // key generation workers; 0 = all cores

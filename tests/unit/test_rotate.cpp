@@ -209,6 +209,51 @@ TEST_CASE("rotate-ca begin: an encrypted CA key gets an encrypted successor, wit
   CHECK((fs::status(opt.out_dir + "/ca.next/ca-key.pem").permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
 }
 
+TEST_CASE("rotate-ca begin: a passphrase typed at the prompt decrypts the old key and encrypts the new one, asked once") {
+  TempDir tmp;
+  ClusterSpec spec = ClusterSpec::from_initial_cluster("m1=https://127.0.0.1:2380");
+  ClusterOptions opt;
+  opt.out_dir = tmp / "pki";
+  opt.now = kNow;
+  opt.ca_passphrase = Passphrase("typed");
+  build_cluster(spec, opt);
+  RotateOptions o = at_later();
+  int asked = 0;
+  o.passphrase = Passphrase::asking([&](const std::string&, bool confirm) {
+    ++asked;
+    CHECK_FALSE(confirm);
+    return std::string("typed");
+  });
+  rotate_begin(opt.out_dir, o);
+  CHECK(asked == 1);
+  std::string key = slurp(opt.out_dir + "/ca.next/ca-key.pem");
+  CHECK(KeyPair::is_encrypted_pem(key));  // not written in the clear because none was "given"
+  CHECK_NOTHROW(KeyPair::from_pem(key, "", Passphrase("typed")));
+}
+
+TEST_CASE("rotate-ca begin --csr: the new CA takes the CSR's subject, key and expiry; the leaves are re-issued under it") {
+  TempDir tmp;
+  std::string pki = make_cluster(tmp);
+  RotateOptions o = at_later();
+  o.ca_request = Request::from_json(R"({"CN": "etcd-ca-2027", "names": [{"O": "ops"}], "key": {"algo": "rsa", "size": 2048},
+                                        "ca": {"expiry": "17520h"}})",
+                                    "ca2-csr.json");
+  rotate_begin(pki, o);
+  Certificate next = cert_of(pki + "/ca.next/ca.pem");
+  CHECK(next.subject_string().find("CN=etcd-ca-2027") != std::string::npos);
+  CHECK(next.public_key().spec() == KeySpec{KeyAlgo::rsa, 2048});
+  CHECK(std::chrono::duration_cast<std::chrono::hours>(next.not_after() - next.not_before()).count() == 17520);
+  RotationStatus s = rotation_status(pki);
+  CHECK(s.step == RotationStep::begun);
+  rotate_reissue(pki, at_later());
+  s = rotation_status(pki);
+  CHECK(s.step == RotationStep::reissued);
+  CHECK(cert_of(pki + "/m1/server.pem").signed_by(next));
+  rotate_finish(pki, at_later());
+  CHECK(cert_of(pki + "/ca/ca.pem").to_pem() == next.to_pem());
+  CHECK(verify_path(pki, VerifyOptions{{}, {}, {}, {}, kLater, 1}).exit_code() == 0);
+}
+
 TEST_CASE("rotate-ca: the kubeadm layout (ca.crt, etcd/ca.crt, clients/ca.crt)") {
   TempDir tmp;
   ClusterSpec spec = ClusterSpec::from_initial_cluster("m1=https://127.0.0.1:2380,m2=https://127.0.0.2:2380");
