@@ -38,7 +38,8 @@ for d in "${debs[@]}"; do echo "$(dpkg-deb -f "$d" Package): Depends: $(dpkg-deb
 
 step "dpkg -i"
 installed=1
-$SUDO dpkg -i "${debs[@]}" >/dev/null
+# A minimized image (Docker's "slim" ones) may tell dpkg to skip /usr/share/man: take our page anyway.
+$SUDO dpkg -i --path-include='/usr/share/man/man1/etcd-pki.1.gz' "${debs[@]}" >/dev/null
 
 step "the CLI from /usr/bin"
 [ "$(command -v etcd-pki)" = /usr/bin/etcd-pki ] || { echo "etcd-pki is $(command -v etcd-pki), not /usr/bin/etcd-pki"; exit 1; }
