@@ -90,16 +90,17 @@ def md_block(lines):
 
 
 def parse_cli_md(path):
-    """docs/cli.md: its intro, its ## sections, and each command's text by command name."""
-    text = open(path, encoding="utf-8").read().splitlines()
+    """docs/cli.md: its intro, its ## sections, and each command's text by command name. A command
+    is a "### `etcd-pki NAME ...`" heading (its text runs to the next heading) or, in ## Commands,
+    a "- `etcd-pki NAME ...`" bullet (its text runs to the next bullet or blank line)."""
     intro, sections, commands = [], {}, {}
-    section, command = None, None
-    for line in text:
+    section, command, bullet = None, None, False
+    for line in open(path, encoding="utf-8").read().splitlines():
         if line.startswith("# "):
             continue
         m = re.match(r"^(#{2,3}) (.*)", line)
         if m:
-            command = None
+            command, bullet = None, False
             cm = re.match(r"`etcd-pki ([a-z-]+)", m.group(2))
             if m.group(1) == "###" and cm:
                 command = cm.group(1)
@@ -110,19 +111,17 @@ def parse_cli_md(path):
             continue
         bm = re.match(r"^- `etcd-pki ([a-z-]+)[^`]*`", line)
         if bm and section == "Commands":
-            command = bm.group(1)
-            rest = line[len(bm.group(0)):].lstrip(" —-").strip()
+            command, bullet = bm.group(1), True
             commands.setdefault(command, {"synopsis": bm.group(0)[3:-1], "body": []})
+            rest = line[len(bm.group(0)):].lstrip(" —-:")
             if rest:
                 commands[command]["body"].append(rest)
             continue
-        if command and (line.startswith("  ") or not line.strip() == "" and not line.startswith("- ")):
-            if line.strip():
-                commands[command]["body"].append(line.strip())
-            continue
-        if line.startswith("- ") or not line.strip():
-            command = None if line.startswith("- ") else command
-        if section is None:
+        if bullet and (not line.strip() or line.startswith("- ")):
+            command, bullet = None, False
+        if command:
+            commands[command]["body"].append(line.strip() if bullet else line)
+        elif section is None:
             intro.append(line)
         else:
             sections[section].append(line)
