@@ -31,6 +31,8 @@ struct ClusterArgs {
   std::string key_algo, expiry, ca_expiry, layout = "cfssl", install_dir, out_dir = "pki";
   std::string data_dir = "/var/lib/etcd", initial_cluster_state;
   std::string passphrase_file;  // of an encrypted CA key (existing or new)
+  std::string ca, ca_key;       // an existing CA to sign with (as the spec's "ca": {"cert", "key"})
+  std::string trust = "root";   // the trust files: root | issuer
   int key_size = 0;
   unsigned threads = 0;
   bool force = false;
@@ -92,6 +94,12 @@ int repair(const std::string& dir);
 
 int cluster(const ClusterArgs& args);
 int init_ca(const std::string& csr_json, const OutputArgs& out, const std::string& passphrase_file);
+// init-ca --ca/--ca-key: an intermediate CA signed by that CA, with its chain file.
+int init_intermediate_ca(const std::string& csr_json, const OutputArgs& out, const std::string& passphrase_file,
+                         const std::string& ca, const std::string& ca_key);
+// init-ca --ca/--ca-key: an intermediate CA signed by that CA, with its chain file.
+int init_intermediate_ca(const std::string& csr_json, const OutputArgs& out, const std::string& passphrase_file,
+                         const std::string& ca, const std::string& ca_key);
 int issue(const SignArgs& args);
 int sign(const SignArgs& args);
 int print_defaults(const std::string& what);

@@ -19,6 +19,7 @@
 #include "member_files.hpp"
 #include "parallel.hpp"
 #include "transaction.hpp"
+#include "x509_util.hpp"
 
 namespace etcd_pki {
 
@@ -71,7 +72,7 @@ ExistingCert read_existing(const CertPlan& c, const Signer* signer, bool force, 
   try {
     pair.cert_pem = read_text_file(c.cert_path);
     pair.key_pem = read_text_file(c.key_path);
-    pair.cert = Certificate::from_pem(pair.cert_pem, c.cert_path);
+    pair.cert = first_certificate(pair.cert_pem, c.cert_path, Errc::ca);  // the leaf; its intermediates follow
     KeyPair key = KeyPair::from_pem(pair.key_pem, c.key_path);
     e.key_matches = key.same_public_key(pair.cert->public_key());
     e.signed_by_ca = signer && pair.cert->signed_by(signer->ca_certificate());
@@ -122,13 +123,14 @@ void make_all(const ClusterPlan& plan, const ClusterSpec& spec, const ClusterOpt
     profiles[r].expiry = spec.expiry;
   }
   std::vector<Pair> made(to_make.size());
+  const std::string chain = intermediates_pem(signer->issuer_chain());  // after each leaf (signed by an intermediate)
   detail::parallel_for(
       to_make.size(), opt.threads,
       [&](size_t i) {
         const CertPlan& c = *to_make[i];
         const KeyPair& key = keys[first_leaf_key + i];
         Issued issued = signer->sign(Csr::create(c.subject, c.sans, key), profiles.at(c.role), so);
-        made[i] = Pair{issued.certificate.to_pem(), key.to_pem(), issued.certificate, {}};
+        made[i] = Pair{issued.certificate.to_pem() + chain, key.to_pem(), issued.certificate, {}};
         for (auto& w : issued.warnings) made[i].warnings.push_back(c.label + ": " + w);
       },
       cert_progress);
@@ -347,7 +349,9 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   std::vector<OutputFile> files;
   make_all(plan, spec, opt, now, signer, pairs, files, result);
   const Certificate& ca = signer->ca_certificate();
-  MemberFiles member_files{spec, layout, plan, ca, ca.to_pem(), {}, ClusterFacts::of(spec, opt.data_dir)};
+  // What members and clients trust: the root of the signer's chain, or the signing CA itself.
+  const Certificate& trusted = opt.trust == TrustAnchor::issuer ? ca : signer->root();
+  MemberFiles member_files{spec, layout, plan, trusted, trusted.to_pem(), {}, ClusterFacts::of(spec, opt.data_dir)};
 
   // 4. The CA's index (the new certificates recorded, the removed members' revoked) and CRL, read
   //    and written under the CA folder's lock; 5. the member files with that CRL.
@@ -365,6 +369,7 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   CaRecords records = ca_records(*signer, ca_path, made, revoke, crl_options, files);
   member_files.crl_der = records.crl_der;
   for (const auto& m : spec.members) add_member_files(member_files, m, pairs, files);
+  add_derived(layout.clients_ca(), member_files.ca_pem, files);
 
   // 6. Write everything or nothing; folders 0700 (they hold private keys). Then the removed
   //    members' folders go aside.

@@ -90,6 +90,8 @@ std::string ClusterLayout::ca_key() const { return key_path_for_cert(ca_cert());
 std::string ClusterLayout::ca_csr() const { return ca_dir() + "/ca.csr"; }
 std::string ClusterLayout::clients_dir() const { return out + "/" + client_label(""); }
 
+std::string ClusterLayout::clients_ca() const { return out + "/" + client_rel("ca", false); }
+
 std::string ClusterLayout::client_cert(const std::string& name, bool key) const { return out + "/" + client_rel(name, key); }
 
 std::string ClusterLayout::client_rel(const std::string& name, bool key) const {
@@ -134,6 +136,20 @@ std::string key_path_for_cert(const std::string& cert_path) {
   fs::path p(cert_path);
   if (p.extension() == ".crt") return (p.parent_path() / (p.stem().string() + ".key")).string();
   return (p.parent_path() / (p.stem().string() + "-key.pem")).string();
+}
+
+std::string chain_path_for_ca(const std::string& ca_cert_path) {
+  fs::path p(ca_cert_path);
+  std::string ext = p.extension() == ".crt" ? ".crt" : ".pem";
+  return (p.parent_path() / (p.stem().string() + "-chain" + ext)).string();
+}
+
+bool is_reserved_client_name(std::string_view name) { return name == "ca"; }
+
+bool is_clients_ca_file(const std::string& path) {
+  fs::path p(path);
+  std::string name = p.filename().string();
+  return p.parent_path().filename() == "clients" && (name == "ca.pem" || name == "ca.crt");
 }
 
 bool is_certificate_name(std::string_view name) {

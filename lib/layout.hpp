@@ -15,6 +15,8 @@
 //   OUT/NAME/etcd.env etcd.service etcd.conf.yml etcdctl.env MANIFEST (both layouts)
 //   OUT/.removed/NAME-20261206T221500Z/     a member removed from the cluster, moved aside
 //   OUT/clients/C.pem C-key.pem             OUT/clients/C.crt C.key
+//   OUT/clients/ca.pem                      OUT/clients/ca.crt     (the clients' trust file)
+//   ca-chain.pem next to a CA signed by another (init-ca --ca): the CA, then its issuers up to the root
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,6 +72,7 @@ struct ClusterLayout {
   std::string ca_key() const;
   std::string ca_csr() const;
   std::string clients_dir() const;
+  std::string clients_ca() const;  // OUT/clients/ca.pem (kubeadm: ca.crt): the clients' trust file
   std::string client_cert(const std::string& name, bool key) const;  // OUT/clients/NAME.pem ...
   std::string client_rel(const std::string& name, bool key) const;   // clients/NAME.pem ...
   static std::string client_label(const std::string& name);          // clients/NAME
@@ -86,6 +89,13 @@ struct ClusterLayout {
 
 // The key next to a certificate: NAME.pem -> NAME-key.pem, NAME.crt -> NAME.key.
 std::string key_path_for_cert(const std::string& cert_path);
+// The chain file next to a CA certificate: DIR/NAME.pem -> DIR/NAME-chain.pem (.crt -> -chain.crt).
+// It holds that CA, then its issuers up to the root (init-ca --ca writes it; load_signer reads it).
+std::string chain_path_for_ca(const std::string& ca_cert_path);
+// A client name the clients/ folder keeps for itself: "ca" (clients/ca.pem is the trust file).
+bool is_reserved_client_name(std::string_view name);
+// The clients' trust file of a cluster output folder, in either layout (clients/ca.pem, clients/ca.crt).
+bool is_clients_ca_file(const std::string& path);
 // A file name that can hold certificates: *.pem or *.crt, not a key (*-key.pem), not hidden.
 bool is_certificate_name(std::string_view file_name);
 // A file name that can hold a key: *-key.pem or *.key.
