@@ -43,7 +43,13 @@ struct Pair {
 // valid (replacing it takes --force); nullopt when the plan makes a new one.
 std::optional<Signer> load_ca(CaSource source, const ClusterSpec& spec, const ClusterLayout& layout,
                               const ClusterOptions& opt, TimePoint now) {
-  if (source == CaSource::external) return load_signer(spec.ca_cert_file, spec.ca_key_file, opt.ca_passphrase);
+  if (source == CaSource::external) {
+    Signer external = load_signer(spec.ca_cert_file, spec.ca_key_file, opt.ca_passphrase);
+    // Members' certificates are for server and client auth: an intermediate must allow both.
+    Usages both{0, {eku::server_auth, eku::client_auth}};
+    check_chain_allows(external.issuer_chain(), both, spec.ca_cert_file);
+    return external;
+  }
   if (source == CaSource::make) return std::nullopt;
   std::optional<Signer> signer;
   try {

@@ -80,6 +80,7 @@ Bundle issue(const Request& request, const KeyPair& key, const Signer& signer, c
   Request req = request;
   if (options.hosts) req.hosts = *options.hosts;
   Csr csr = Csr::create(req, key);
+  check_chain_allows(signer.issuer_chain(), profile.usages, signer.ca_source());
   Issued issued = attributed(source, [&] { return signer.sign(csr, profile, options); });
   Bundle b{issued.certificate, csr, key, {}, signer.issuer_chain()};
   append(b.warnings, request.warnings, source);
@@ -90,6 +91,7 @@ Bundle issue(const Request& request, const KeyPair& key, const Signer& signer, c
 Bundle sign_csr(const std::string& csr_pem, const Signer& signer, const Profile& profile, const SignOptions& options,
                 const std::string& source) {
   Csr csr = Csr::from_pem(csr_pem, source);
+  check_chain_allows(signer.issuer_chain(), profile.usages, signer.ca_source());
   Issued issued = attributed(source, [&] { return signer.sign(csr, profile, options); });
   Bundle b{issued.certificate, csr, std::nullopt, {}, signer.issuer_chain()};
   append(b.warnings, issued.warnings, source);
@@ -98,8 +100,11 @@ Bundle sign_csr(const std::string& csr_pem, const Signer& signer, const Profile&
 
 Signer load_signer(const std::string& ca_path, const std::string& ca_key_path, const Passphrase& passphrase) {
   // Its key stays undecoded: the Signer compares it with the CA key as DER.
+  // The CA first, then its issuers when the file holds its chain.
   const std::string ca_text = read_text_file(ca_path, Errc::ca);
-  Certificate ca = Certificate::from_pem(ca_text, ca_path, Errc::ca, Certificate::KeyDecoding::when_needed);
+  std::vector<Certificate> in_file = Certificate::all_from_pem(ca_text, ca_path, Errc::ca, Certificate::KeyDecoding::when_needed);
+  Certificate ca = in_file.size() > 1 ? in_file.front()
+                                      : Certificate::from_pem(ca_text, ca_path, Errc::ca, Certificate::KeyDecoding::when_needed);
   std::string key_pem = read_text_file(ca_key_path, Errc::ca);
   struct Wipe {  // the key file's text, cleansed however this returns
     std::string& text;
@@ -108,7 +113,6 @@ Signer load_signer(const std::string& ca_path, const std::string& ca_key_path, c
   KeyPair key = KeyPair::from_pem(key_pem, ca_key_path, passphrase);
   Signer signer(std::move(ca), std::move(key), ca_path, ca_key_path);
   // The CA's issuers: the CA file's further certificates, else its chain file's.
-  std::vector<Certificate> in_file = Certificate::all_from_pem(ca_text, ca_path, Errc::ca);
   std::string chain_path = detail::chain_path_for_ca(ca_path);
   if (in_file.size() > 1) {
     signer.set_issuers({in_file.begin() + 1, in_file.end()}, ca_path);

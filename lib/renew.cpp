@@ -164,6 +164,7 @@ RenewResult renew(const std::vector<RenewTarget>& targets, const Signer& signer,
   FolderLocks locks(locked);
   CaIndex index = CaIndex::load(CaIndex::path_for(ca_cert_path));  // malformed: nothing is renewed
   std::vector<Job> jobs = check_targets(targets, ca, ca_cert_path, index, opt, now, result);
+  for (const Job& j : jobs) check_chain_allows(signer.issuer_chain(), Usages{0, j.old_cert.ext_key_usage()}, ca_cert_path);
 
   // 2. New keys and certificates: same subject, SANs and usages.
   SignOptions so;

@@ -303,6 +303,25 @@ std::string intermediates_pem(const std::vector<Certificate>& issuers) {
   return pem;
 }
 
+void check_chain_allows(const std::vector<Certificate>& issuer_chain, const Usages& usages, const std::string& source) {
+  for (const Certificate& ca : issuer_chain) {
+    auto ca_ekus = ca.ext_key_usage();
+    if (ca_ekus.empty() || ca.self_signed()) continue;
+    for (const auto& need : usages.ext_key_usage) {
+      if (need != eku::server_auth && need != eku::client_auth) continue;
+      bool allowed = std::find(ca_ekus.begin(), ca_ekus.end(), need) != ca_ekus.end() ||
+                     std::find(ca_ekus.begin(), ca_ekus.end(), "2.5.29.37.0") != ca_ekus.end();
+      if (!allowed)
+        throw Error(Errc::ca,
+                    "the intermediate CA " + ca.subject_string() + " has an extended key usage without \"" +
+                        (need == eku::server_auth ? "server auth" : "client auth") +
+                        "\": etcd (Go) rejects every certificate it signs for that (x509: certificate specifies an "
+                        "incompatible key usage; etcd#16802)",
+                    source);
+    }
+  }
+}
+
 Issued Signer::sign(const Csr& csr, const Profile& profile, const SignOptions& options) const {
   TimePoint now = now_or(options.now);
   if (ca_.not_after() <= now)
@@ -311,24 +330,6 @@ Issued Signer::sign(const Csr& csr, const Profile& profile, const SignOptions& o
   SignOptions opts = options;
   opts.now = now;
   CertificatePlan plan = plan_certificate(csr, profile, issuer, opts);
-  // Go (and so etcd) requires every intermediate's EKU, when it has one, to allow the leaf's
-  // server and client auth (etcd#16802); a root's is not checked.
-  for (const Certificate& ca : issuer_chain()) {
-    auto ca_ekus = ca.ext_key_usage();
-    if (ca_ekus.empty() || ca.self_signed()) continue;
-    for (const auto& need : plan.usages.ext_key_usage) {
-      if (need != eku::server_auth && need != eku::client_auth) continue;
-      bool allowed = std::find(ca_ekus.begin(), ca_ekus.end(), need) != ca_ekus.end() ||
-                     std::find(ca_ekus.begin(), ca_ekus.end(), "2.5.29.37.0") != ca_ekus.end();
-      if (!allowed)
-        throw Error(Errc::ca,
-                    "the intermediate CA " + ca.subject_string() + " has an extended key usage without \"" +
-                        (need == eku::server_auth ? "server auth" : "client auth") +
-                        "\": etcd (Go) would reject every certificate it signs for that (x509: certificate specifies an "
-                        "incompatible key usage)",
-                    ca_source_);
-    }
-  }
   if (ca_.not_before() > now)
     plan.warnings.push_back(ca_source_ + ": the CA is not valid before " + format_rfc3339(ca_.not_before()) +
                             " (clock skew?)");

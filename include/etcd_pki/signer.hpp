@@ -69,6 +69,7 @@ class Signer {
 
   const Certificate& ca_certificate() const { return ca_; }
   const KeyPair& ca_key() const { return key_; }
+  const std::string& ca_source() const { return ca_source_; }  // the CA certificate's name in messages
 
   // The CA's own issuers, nearest first, up to the root when known (load_signer reads them from the
   // CA file's further certificates, else from its chain file). Each must have signed the one
@@ -86,6 +87,12 @@ class Signer {
   std::string ca_source_;
   std::vector<Certificate> issuers_;
 };
+
+// Go (so etcd) requires the EKU of every intermediate CA, when it has one, to allow the leaf's
+// server and client auth (etcd#16802): an intermediate of `issuer_chain` that does not allow those
+// of `usages` is Errc::ca naming `source`. A root's EKU is not checked. issue, sign_csr, cluster and
+// renew check it before signing; Signer::sign does not (tests make such chains on purpose).
+void check_chain_allows(const std::vector<Certificate>& issuer_chain, const Usages& usages, const std::string& source);
 
 // What follows a leaf in its certificate file: the certificates of `issuers` that are not
 // self-signed (the intermediates, nearest first; never the root), as PEM. Empty for a leaf signed
