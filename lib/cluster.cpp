@@ -150,6 +150,20 @@ void make_all(const ClusterPlan& plan, const ClusterSpec& spec, const ClusterOpt
   }
 }
 
+// A kept certificate's file as it must be: the certificate, then the signer's intermediates
+// (a file written before the CA's chain was known holds the leaf alone). Same certificate and key:
+// rewritten like a derived file, no --force needed.
+void add_chains(const ClusterPlan& plan, const Signer& signer, std::map<std::string, Pair>& pairs, std::vector<OutputFile>& files) {
+  const std::string chain = intermediates_pem(signer.issuer_chain());
+  for (const CertPlan* c : plan.with(Action::keep)) {
+    Pair& p = pairs.at(c->label);
+    std::string want = p.cert->to_pem() + chain;
+    if (p.cert_pem == want) continue;
+    p.cert_pem = std::move(want);
+    files.push_back({c->cert_path, p.cert_pem, 0644, true});
+  }
+}
+
 // The member folders there before the run, with what their etcd settings say (etcd.env, else
 // etcd.conf.yml).
 std::map<std::string, ExistingMember> read_members(const ClusterLayout& layout) {
@@ -354,6 +368,7 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   // 3. The keys, the CA and the certificates.
   std::vector<OutputFile> files;
   make_all(plan, spec, opt, now, signer, pairs, files, result);
+  add_chains(plan, *signer, pairs, files);
   const Certificate& ca = signer->ca_certificate();
   // What members and clients trust: the root of the signer's chain, or the signing CA itself.
   const Certificate& trusted = opt.trust == TrustAnchor::issuer ? ca : signer->root();

@@ -342,3 +342,31 @@ TEST_CASE("cluster spec: a client named ca is refused (clients/ca.pem is the tru
   CHECK(e.category() == Errc::input);
   CHECK_THAT(std::string(e.what()), Contains("clients[0].name") && Contains("trust file"));
 }
+
+TEST_CASE("cluster re-run: a kept leaf file without its intermediate gets it, keys unchanged; the trust follows the chain",
+          "[hierarchy][cluster]") {
+  OnDisk d;
+  const std::string out = d / "pki";
+  fs::rename(d / "int/ca-chain.pem", d / "chain-aside.pem");  // the intermediate without its chain: it is the top known
+  build_with_intermediate(d, out);
+  const std::string int_pem = d.h.inter.certificate->to_pem();
+  CHECK(slurp(out + "/m1/ca.pem") == int_pem);
+  CHECK(count_certs(slurp(out + "/m1/server.pem")) == 2);  // leaf + the intermediate (not self-signed)
+  const std::string key_before = slurp(out + "/m1/server-key.pem");
+  const std::string leaf_before = Certificate::all_from_pem(slurp(out + "/m1/server.pem"))[0].to_pem();
+
+  spit(out + "/m1/server.pem", leaf_before);  // as written before leaf files carried the chain
+
+  fs::rename(d / "chain-aside.pem", d / "int/ca-chain.pem");
+  ClusterResult r = build_with_intermediate(d, out);
+  CHECK(r.issued.empty());
+  CHECK(slurp(out + "/m1/ca.pem") == d.h.root.cert.to_pem());  // now the root
+  CHECK(slurp(out + "/m1/server-key.pem") == key_before);
+  CHECK(slurp(out + "/m1/server.pem") == leaf_before + int_pem);
+  VerifyReport v = verify_path(out, at_clock(d / "root/ca.pem"));
+  INFO(render_text(v));
+  CHECK(v.findings.empty());
+
+  // A third run writes nothing.
+  CHECK(build_with_intermediate(d, out).written.empty());
+}
