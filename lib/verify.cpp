@@ -291,10 +291,14 @@ void check_member_cas(const TrustContext& t, const Folder& folder, CertCache& ca
 
 // The intermediate CAs the leaves are issued under (a cluster signed by an intermediate): those
 // in the first leaf file that holds any, each issued under the trusted CA. They sign the CRL and
-// tell a leaf file that lacks them (chain-incomplete) from one signed by another CA.
+// tell a leaf file that lacks them (chain-incomplete) from one signed by another CA. Only the
+// first few leaf files are read (the others are read by their checks, in parallel): every leaf
+// file of such a cluster carries them.
 std::vector<Certificate> find_intermediates(const std::vector<Certificate>& anchors, const Folder& folder, CertCache& cache) {
+  constexpr size_t kLeavesLooked = 8;
   std::vector<Certificate> found;
-  for (const auto& leaf : folder.leaves) {
+  for (size_t n = 0; n < folder.leaves.size() && n < kLeavesLooked; ++n) {
+    const Leaf& leaf = folder.leaves[n];
     std::vector<Certificate> certs;
     try {
       certs = cache.certs_in(leaf.cert_path);
