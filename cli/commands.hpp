@@ -97,9 +97,6 @@ int init_ca(const std::string& csr_json, const OutputArgs& out, const std::strin
 // init-ca --ca/--ca-key: an intermediate CA signed by that CA, with its chain file.
 int init_intermediate_ca(const std::string& csr_json, const OutputArgs& out, const std::string& passphrase_file,
                          const std::string& ca, const std::string& ca_key);
-// init-ca --ca/--ca-key: an intermediate CA signed by that CA, with its chain file.
-int init_intermediate_ca(const std::string& csr_json, const OutputArgs& out, const std::string& passphrase_file,
-                         const std::string& ca, const std::string& ca_key);
 int issue(const SignArgs& args);
 int sign(const SignArgs& args);
 int print_defaults(const std::string& what);

@@ -370,3 +370,15 @@ TEST_CASE("cluster re-run: a kept leaf file without its intermediate gets it, ke
   // A third run writes nothing.
   CHECK(build_with_intermediate(d, out).written.empty());
 }
+
+TEST_CASE("inspect: every certificate of a chain file, in order", "[hierarchy][inspect]") {
+  OnDisk d;
+  InspectOptions io;
+  io.now = kNow;
+  std::vector<InspectedItem> items = inspect_file(d / "int/ca-chain.pem", io);
+  REQUIRE(items.size() == 2);
+  CHECK(items[0].kind == ItemKind::certificate);
+  CHECK(items[1].kind == ItemKind::certificate);
+  CHECK_THAT(items[0].json, Contains("hier-intermediate"));
+  CHECK_THAT(items[1].json, Contains("hier-root"));
+}
