@@ -103,20 +103,42 @@ std::string default_base_name(const std::string& input, const std::string& fallb
   return base;
 }
 
+namespace {
+// --encrypt: the passphrase given, else asked for (twice) on a terminal before anything is made, else
+// Errc::usage. `base` names the key file in the prompt.
+Passphrase new_key_passphrase(const Passphrase& given, const OutputArgs& out, const std::string& base) {
+  CfsslOutput key_only;
+  key_only.key = std::string();
+  Passphrase p = given.or_ask(out.json ? "printed in the JSON" : bundle_files(key_only, out.out_dir, base).front().path, true);
+  if (p.empty())
+    throw Error(Errc::usage, "the new CA key is to be encrypted, but no passphrase was given", "--encrypt").with_hint(Hint::passphrase);
+  return p;
+}
+}  // namespace
+
 int init_ca(const std::string& csr_json, const OutputArgs& out, const std::string& passphrase_file, bool encrypt) {
   Passphrase passphrase = ca_passphrase(passphrase_file);
   Request req = csr_json.empty() ? Request::default_ca()
                                  : Request::from_json(read_text_file(csr_json, Errc::input), source_name(csr_json));
   const std::string base = out.name.empty() ? "ca" : out.name;
-  if (encrypt) {  // asked for (twice) on a terminal before anything is made
-    CfsslOutput key_only{std::nullopt, std::nullopt, std::string()};
-    passphrase = passphrase.or_ask(out.json ? "printed in the JSON" : bundle_files(key_only, out.out_dir, base).front().path, true);
-    if (passphrase.empty())
-      throw Error(Errc::usage, "the new CA key is to be encrypted, but no passphrase was given", "--encrypt").with_hint(Hint::passphrase);
-  }
+  if (encrypt) passphrase = new_key_passphrase(passphrase, out, base);
   // With a passphrase, the new CA key is written encrypted (PKCS#8, AES-256).
   Bundle ca = make_ca(req, {}, source_name(csr_json));
   deliver(to_pem(ca, passphrase), ca.warnings, out, base);
+  return 0;
+}
+
+int init_intermediate_ca(const std::string& csr_json, const OutputArgs& out, const std::string& passphrase_file, bool encrypt,
+                         const std::string& ca, const std::string& ca_key) {
+  Passphrase passphrase = ca_passphrase(passphrase_file);
+  Request req = csr_json.empty() ? Request::default_ca()
+                                 : Request::from_json(read_text_file(csr_json, Errc::input), source_name(csr_json));
+  const std::string base = out.name.empty() ? "ca" : out.name;
+  // The issuing CA's key and the new one share the passphrase (as cluster's): decrypts, encrypts.
+  Signer signer = load_signer(ca, ca_key.empty() ? key_path_for_cert(ca) : ca_key, passphrase);
+  if (encrypt) passphrase = new_key_passphrase(passphrase, out, base);
+  Bundle made = make_intermediate_ca(req, signer, {}, source_name(csr_json));
+  deliver_recorded(made, to_pem(made, passphrase), out, base, ca);
   return 0;
 }
 
@@ -176,6 +198,12 @@ int cluster(const ClusterArgs& a) {
     spec = ClusterSpec::from_initial_cluster(a.initial_cluster);
   }
   for (const auto& c : a.clients) spec.clients.push_back({c, c});
+  if (!a.ca.empty() || !a.ca_key.empty()) {
+    if (a.ca.empty()) throw Error(Errc::usage, "--ca-key needs --ca", "--ca-key");
+    if (!spec.ca_cert_file.empty() || spec.ca_request) throw Error(Errc::usage, "the spec names its CA already (\"ca\")", "--ca");
+    spec.ca_cert_file = a.ca;
+    spec.ca_key_file = a.ca_key.empty() ? key_path_for_cert(a.ca) : a.ca_key;
+  }
   if (!a.key_algo.empty() || a.key_size)
     spec.key = KeySpec::parse(a.key_algo.empty() ? spec.key.algo_name() : a.key_algo, a.key_size, "--key-algo/--key-size", "key");
   if (!a.expiry.empty()) spec.expiry = parse_duration(a.expiry, "--expiry");
@@ -195,6 +223,8 @@ int cluster(const ClusterArgs& a) {
   if (!a.initial_cluster_state.empty() && a.initial_cluster_state != "new" && a.initial_cluster_state != "existing")
     throw Error(Errc::usage, "unknown value \"" + a.initial_cluster_state + "\" (use new or existing)", "--initial-cluster-state");
   opt.initial_cluster_state = a.initial_cluster_state;
+  if (a.trust == "issuer") opt.trust = TrustAnchor::issuer;
+  else if (a.trust != "root") throw Error(Errc::usage, "unknown value \"" + a.trust + "\" (use root or issuer)", "--trust");
   opt.force = a.force;
   opt.threads = a.threads;
   opt.ca_passphrase = ca_passphrase(a.passphrase_file);

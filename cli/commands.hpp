@@ -32,6 +32,8 @@ struct ClusterArgs {
   std::string data_dir = "/var/lib/etcd", initial_cluster_state;
   std::string passphrase_file;  // of an encrypted CA key (existing or new)
   bool encrypt = false;         // a new CA key is written encrypted (the passphrase asked for on a terminal)
+  std::string ca, ca_key;       // an existing CA to sign with (as the spec's "ca": {"cert", "key"})
+  std::string trust = "root";   // the trust files: root | issuer
   int key_size = 0;
   unsigned threads = 0;
   bool force = false;
@@ -103,6 +105,9 @@ int rotate_ca(const RotateArgs& args);
 
 int cluster(const ClusterArgs& args);
 int init_ca(const std::string& csr_json, const OutputArgs& out, const std::string& passphrase_file, bool encrypt);
+// init-ca --ca/--ca-key: an intermediate CA signed by that CA, with its chain file.
+int init_intermediate_ca(const std::string& csr_json, const OutputArgs& out, const std::string& passphrase_file, bool encrypt,
+                         const std::string& ca, const std::string& ca_key);
 int issue(const SignArgs& args);
 int sign(const SignArgs& args);
 int print_defaults(const std::string& what);

@@ -55,7 +55,7 @@ void add_ca(CLI::App* cmd, CaArgs& ca) {
 // Every command's arguments: CLI11 fills them while parsing, before the command's callback runs.
 struct Args {
   OutputArgs ca_out;
-  std::string ca_csr, init_passphrase;
+  std::string ca_csr, init_passphrase, init_ca, init_ca_key;
   bool init_encrypt = false;
   SignArgs issue, sign;
   ClusterArgs cluster;
@@ -80,7 +80,13 @@ void add_pipeline_commands(CLI::App& app, Args& a) {
   add_output(init, a.ca_out, "Base name of the files (default: ca)");
   add_passphrase(init, a.init_passphrase, "a passphrase to encrypt the CA key with (PKCS#8, AES-256)");
   add_encrypt(init, a.init_encrypt);
-  init->callback([&a] { a.rc = init_ca(a.ca_csr, a.ca_out, a.init_passphrase, a.init_encrypt); });
+  init->add_option("--ca", a.init_ca, "Sign the new CA with this CA: an intermediate (pathlen 0 unless the CSR's ca.pathlen says more), with NAME-chain.pem");
+  init->add_option("--ca-key", a.init_ca_key, "The key of --ca (default: the -key.pem or .key next to it)");
+  init->callback([&a] {
+    if (a.init_ca.empty() && !a.init_ca_key.empty()) throw Error(Errc::usage, "--ca-key needs --ca", "--ca-key");
+    a.rc = a.init_ca.empty() ? init_ca(a.ca_csr, a.ca_out, a.init_passphrase, a.init_encrypt)
+                             : init_intermediate_ca(a.ca_csr, a.ca_out, a.init_passphrase, a.init_encrypt, a.init_ca, a.init_ca_key);
+  });
 
   auto* iss = app.add_subcommand("issue", "Issue a key and certificate from a CSR JSON: NAME.pem, NAME-key.pem, NAME.csr");
   iss->add_option("csr", a.issue.input, "cfssl CSR JSON (- for stdin)")->required();
@@ -115,6 +121,10 @@ void add_cluster_command(CLI::App& app, Args& a) {
   clu->add_flag("-f,--force", cl.force, "Re-issue everything (new CA, new keys), replacing existing files");
   add_passphrase(clu, cl.passphrase_file, "the CA key's passphrase: decrypts an existing CA key, encrypts a new one");
   add_encrypt(clu, cl.encrypt);
+  clu->add_option("--ca", cl.ca, "Sign with this existing CA (a root or an intermediate; as the spec's \"ca\": {\"cert\"})");
+  clu->add_option("--ca-key", cl.ca_key, "The key of --ca (default: the -key.pem or .key next to it)");
+  clu->add_option("--trust", cl.trust, "What the trust files (NAME/ca.pem, clients/ca.pem) hold: root (of --ca's chain) or issuer (--ca itself)")
+      ->capture_default_str();
   clu->callback([&a] { a.rc = cluster(a.cluster); });
 }
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "etcd_pki/signer.hpp"
 #include "json_fields.hpp"
 
 namespace etcd_pki {
@@ -47,7 +48,15 @@ std::string go_json_string(const std::string& s) {
 
 CfsslOutput to_pem(const Bundle& b, const Passphrase& key_passphrase) {
   CfsslOutput pem;
-  if (b.certificate) pem.cert = b.certificate->to_pem();
+  if (b.certificate && b.certificate->is_ca()) {
+    pem.cert = b.certificate->to_pem();
+    if (!b.issuers.empty()) {
+      pem.chain = *pem.cert;
+      for (const auto& c : b.issuers) *pem.chain += c.to_pem();
+    }
+  } else if (b.certificate) {
+    pem.cert = b.certificate->to_pem() + intermediates_pem(b.issuers);
+  }
   if (b.csr) pem.csr = b.csr->to_pem();
   if (b.key) pem.key = key_passphrase.empty() ? b.key->to_pem() : b.key->to_pem_encrypted(key_passphrase);
   return pem;
@@ -114,6 +123,7 @@ std::vector<OutputFile> bundle_files(const CfsslOutput& b, const std::string& di
   if (b.cert) files.push_back({prefix + ".pem", *b.cert, 0644});
   if (b.key) files.push_back({detail::key_path_for_cert(prefix + ".pem"), *b.key, 0600});
   if (b.csr) files.push_back({prefix + ".csr", *b.csr, 0644});
+  if (b.chain) files.push_back({detail::chain_path_for_ca(prefix + ".pem"), *b.chain, 0644});
   return files;
 }
 

@@ -19,6 +19,7 @@
 #include "member_files.hpp"
 #include "parallel.hpp"
 #include "transaction.hpp"
+#include "x509_util.hpp"
 
 namespace etcd_pki {
 
@@ -50,7 +51,13 @@ Passphrase new_ca_passphrase(const ClusterOptions& opt, const std::string& key_p
 // valid (replacing it takes --force); nullopt when the plan makes a new one.
 std::optional<Signer> load_ca(CaSource source, const ClusterSpec& spec, const ClusterLayout& layout,
                               const ClusterOptions& opt, TimePoint now) {
-  if (source == CaSource::external) return load_signer(spec.ca_cert_file, spec.ca_key_file, opt.ca_passphrase);
+  if (source == CaSource::external) {
+    Signer external = load_signer(spec.ca_cert_file, spec.ca_key_file, opt.ca_passphrase);
+    // Members' certificates are for server and client auth: an intermediate must allow both.
+    Usages both{0, {eku::server_auth, eku::client_auth}};
+    check_chain_allows(external.issuer_chain(), both, spec.ca_cert_file);
+    return external;
+  }
   if (source == CaSource::make) return std::nullopt;
   std::optional<Signer> signer;
   try {
@@ -79,7 +86,7 @@ ExistingCert read_existing(const CertPlan& c, const Signer* signer, bool force, 
   try {
     pair.cert_pem = read_text_file(c.cert_path);
     pair.key_pem = read_text_file(c.key_path);
-    pair.cert = Certificate::from_pem(pair.cert_pem, c.cert_path);
+    pair.cert = first_certificate(pair.cert_pem, c.cert_path, Errc::ca);  // the leaf; its intermediates follow
     KeyPair key = KeyPair::from_pem(pair.key_pem, c.key_path);
     e.key_matches = key.same_public_key(pair.cert->public_key());
     e.signed_by_ca = signer && pair.cert->signed_by(signer->ca_certificate());
@@ -130,13 +137,14 @@ void make_all(const ClusterPlan& plan, const ClusterSpec& spec, const ClusterOpt
     profiles[r].expiry = spec.expiry;
   }
   std::vector<Pair> made(to_make.size());
+  const std::string chain = intermediates_pem(signer->issuer_chain());  // after each leaf (signed by an intermediate)
   detail::parallel_for(
       to_make.size(), opt.threads,
       [&](size_t i) {
         const CertPlan& c = *to_make[i];
         const KeyPair& key = keys[first_leaf_key + i];
         Issued issued = signer->sign(Csr::create(c.subject, c.sans, key), profiles.at(c.role), so);
-        made[i] = Pair{issued.certificate.to_pem(), key.to_pem(), issued.certificate, {}};
+        made[i] = Pair{issued.certificate.to_pem() + chain, key.to_pem(), issued.certificate, {}};
         for (auto& w : issued.warnings) made[i].warnings.push_back(c.label + ": " + w);
       },
       cert_progress);
@@ -147,6 +155,20 @@ void make_all(const ClusterPlan& plan, const ClusterSpec& spec, const ClusterOpt
     result.issued.push_back(c.label);
     for (auto& w : made[i].warnings) result.warnings.push_back(w);
     pairs[c.label] = std::move(made[i]);
+  }
+}
+
+// A kept certificate's file as it must be: the certificate, then the signer's intermediates
+// (a file written before the CA's chain was known holds the leaf alone). Same certificate and key:
+// rewritten like a derived file, no --force needed.
+void add_chains(const ClusterPlan& plan, const Signer& signer, std::map<std::string, Pair>& pairs, std::vector<OutputFile>& files) {
+  const std::string chain = intermediates_pem(signer.issuer_chain());
+  for (const CertPlan* c : plan.with(Action::keep)) {
+    Pair& p = pairs.at(c->label);
+    std::string want = p.cert->to_pem() + chain;
+    if (p.cert_pem == want) continue;
+    p.cert_pem = std::move(want);
+    files.push_back({c->cert_path, p.cert_pem, 0644, true});
   }
 }
 
@@ -360,8 +382,11 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   if (plan.ca_request) (void)new_ca_passphrase(opt, layout.ca_key());
   std::vector<OutputFile> files;
   make_all(plan, spec, opt, now, signer, pairs, files, result);
+  add_chains(plan, *signer, pairs, files);
   const Certificate& ca = signer->ca_certificate();
-  MemberFiles member_files{spec, layout, plan, ca, ca.to_pem(), {}, ClusterFacts::of(spec, opt.data_dir)};
+  // What members and clients trust: the root of the signer's chain, or the signing CA itself.
+  const Certificate& trusted = opt.trust == TrustAnchor::issuer ? ca : signer->root();
+  MemberFiles member_files{spec, layout, plan, trusted, trusted.to_pem(), {}, ClusterFacts::of(spec, opt.data_dir)};
 
   // 4. The CA's index (the new certificates recorded, the removed members' revoked) and CRL, read
   //    and written under the CA folder's lock; 5. the member files with that CRL.
@@ -379,6 +404,7 @@ ClusterResult build_cluster(const ClusterSpec& spec, const ClusterOptions& opt) 
   CaRecords records = ca_records(*signer, ca_path, made, revoke, crl_options, files);
   member_files.crl_der = records.crl_der;
   for (const auto& m : spec.members) add_member_files(member_files, m, pairs, files);
+  add_derived(layout.clients_ca(), member_files.ca_pem, files);
 
   // 6. Write everything or nothing; folders 0700 (they hold private keys). Then the removed
   //    members' folders go aside.

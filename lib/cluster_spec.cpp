@@ -213,6 +213,10 @@ void ClusterSpec::validate(const std::string& source) const {
   std::set<std::string> clients_seen;
   for (size_t i = 0; i < clients.size(); ++i) {
     std::string where = "clients[" + std::to_string(i) + "].name";
+    if (detail::is_reserved_client_name(clients[i].name))
+      throw Error(Errc::input, "a client cannot be named \"" + clients[i].name + "\": " +
+                                   detail::ClusterLayout::client_label(clients[i].name) + " is the clients' trust file (the CA certificate)",
+                  source, where);
     if (!safe_file_name(clients[i].name))
       throw Error(Errc::input, "invalid client name \"" + clients[i].name + "\" (letters, digits, '-', '_', '.')", source, where);
     if (!clients_seen.insert(clients[i].name).second)

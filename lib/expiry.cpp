@@ -84,11 +84,12 @@ ExpiryEntry crl_entry(const Crl& crl, const std::string& file) {
 }
 
 // The entry of a certificate in `file`, listed as `label` ("file#N" in a chain): the file's role for
-// the first one in the file, "ca" or "leaf" for the others.
+// the first one in the file, "ca" or "leaf" for the others; "intermediate" for a CA that is not self-signed.
 ExpiryEntry cert_entry(const Certificate& c, const std::string& file, const std::string& label, bool first_in_file) {
   ExpiryEntry e;
   e.file = label;
   e.role = first_in_file ? guess_role(file, c) : (c.is_ca() ? "ca" : "leaf");
+  if (c.is_ca() && !c.self_signed()) e.role = "intermediate";  // a CA under another: expires on its own
   e.expires = c.not_after();
   e.subject = c.subject_string();
   e.issuer_cn = c.issuer().common_name;
@@ -132,7 +133,7 @@ ExpiryReport scan_expiry(const std::vector<std::string>& paths, Seconds within, 
     by_fingerprint[fingerprint] = report.entries.size();
     ExpiryEntry e = make();
     // The CA and its CRL belong to the cluster, not to the member folder listed first.
-    if (e.role != "ca" && e.role != "crl") {
+    if (e.role != "ca" && e.role != "intermediate" && e.role != "crl") {
       auto [member, added] = member_of_folder.try_emplace(fs::path(file).parent_path().string());
       if (added) member->second = detail::member_name_of(file);
       e.member = member->second;

@@ -155,6 +155,20 @@ std::string key_path_for_cert(const std::string& cert_path) {
   return (p.parent_path() / (p.stem().string() + "-key.pem")).string();
 }
 
+std::string chain_path_for_ca(const std::string& ca_cert_path) {
+  fs::path p(ca_cert_path);
+  std::string ext = p.extension() == ".crt" ? ".crt" : ".pem";
+  return (p.parent_path() / (p.stem().string() + "-chain" + ext)).string();
+}
+
+bool is_reserved_client_name(std::string_view name) { return name == "ca"; }
+
+bool is_clients_ca_file(const std::string& path) {
+  fs::path p(path);
+  std::string name = p.filename().string();
+  return p.parent_path().filename() == "clients" && (name == "ca.pem" || name == "ca.crt");
+}
+
 bool is_certificate_name(std::string_view name) {
   return !name.empty() && name.front() != '.' && (name.ends_with(".pem") || name.ends_with(".crt")) && !name.ends_with("-key.pem");
 }

@@ -18,6 +18,7 @@
 //   OUT/clients/ca.pem                      OUT/clients/ca.crt     (the clients' trust file)
 //   OUT/ca.next/ (as ca/)                   the new CA while rotate-ca runs (begin .. finish)
 //   OUT/.retired/ca-20261206T221500Z/       the CA rotate-ca finish replaced (never read again)
+//   ca-chain.pem next to a CA signed by another (init-ca --ca): the CA, then its issuers up to the root
 #include <optional>
 #include <string>
 #include <string_view>
@@ -98,6 +99,13 @@ struct ClusterLayout {
 
 // The key next to a certificate: NAME.pem -> NAME-key.pem, NAME.crt -> NAME.key.
 std::string key_path_for_cert(const std::string& cert_path);
+// The chain file next to a CA certificate: DIR/NAME.pem -> DIR/NAME-chain.pem (.crt -> -chain.crt).
+// It holds that CA, then its issuers up to the root (init-ca --ca writes it; load_signer reads it).
+std::string chain_path_for_ca(const std::string& ca_cert_path);
+// A client name the clients/ folder keeps for itself: "ca" (clients/ca.pem is the trust file).
+bool is_reserved_client_name(std::string_view name);
+// The clients' trust file of a cluster output folder, in either layout (clients/ca.pem, clients/ca.crt).
+bool is_clients_ca_file(const std::string& path);
 // A file name that can hold certificates: *.pem or *.crt, not a key (*-key.pem), not hidden.
 bool is_certificate_name(std::string_view file_name);
 // A file name that can hold a key: *-key.pem or *.key.

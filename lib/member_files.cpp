@@ -28,9 +28,7 @@ std::string manifest_header(const std::string& member, const std::string& instal
 std::string manifest_line(const std::string& rel, const std::string& data, const Certificate* cert = nullptr) {
   std::string line = rel + "  sha256:" + detail::sha256_hex(data, '\0');
   if (is_certificate_name(rel)) {
-    // A trust file may hold several CAs (rotate-ca), a certificate file a chain: the first one.
-    std::vector<Certificate> all = cert ? std::vector<Certificate>{} : Certificate::all_from_pem(data, rel);
-    Certificate c = cert ? *cert : !all.empty() ? all.front() : Certificate::from_pem(data, rel);
+    Certificate c = cert ? *cert : first_certificate(data, rel, Errc::ca);
     line += "  subject: " + c.subject_string();
     if (auto s = c.sans(); !s.empty()) line += "  sans: " + s.to_string();
     line += "  expires: " + format_rfc3339(c.not_after());

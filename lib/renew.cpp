@@ -12,6 +12,7 @@
 #include "layout.hpp"
 #include "member_files.hpp"
 #include "transaction.hpp"
+#include "x509_util.hpp"
 #include "ossl.hpp"
 #include "parallel.hpp"
 
@@ -67,7 +68,7 @@ std::vector<Job> check_targets(const std::vector<RenewTarget>& targets, const Ce
                                const CaIndex& index, const RenewOptions& opt, TimePoint now, RenewResult& result) {
   std::vector<Job> jobs;
   for (const auto& t : targets) {
-    Certificate cert = Certificate::from_pem(read_text_file(t.cert_path, Errc::input), t.cert_path, Errc::input);
+    Certificate cert = detail::first_certificate(read_text_file(t.cert_path, Errc::input), t.cert_path, Errc::input);
     KeyPair key = KeyPair::from_pem(read_text_file(t.key_path, Errc::key), t.key_path);
     if (!key.same_public_key(cert.public_key()))
       throw Error(Errc::key, "the key does not match the certificate " + t.cert_path + "; not renewed", t.key_path);
@@ -163,6 +164,7 @@ RenewResult renew(const std::vector<RenewTarget>& targets, const Signer& signer,
   FolderLocks locks(locked);
   CaIndex index = CaIndex::load(CaIndex::path_for(ca_cert_path));  // malformed: nothing is renewed
   std::vector<Job> jobs = check_targets(targets, ca, ca_cert_path, index, opt, now, result);
+  for (const Job& j : jobs) check_chain_allows(signer.issuer_chain(), Usages{0, j.old_cert.ext_key_usage()}, ca_cert_path);
 
   // 2. New keys and certificates: same subject, SANs and usages.
   SignOptions so;
@@ -181,7 +183,7 @@ RenewResult renew(const std::vector<RenewTarget>& targets, const Signer& signer,
     p.expiry = opt.expiry ? *opt.expiry : std::chrono::duration_cast<Seconds>(j.old_cert.not_after() - j.old_cert.not_before());
     Issued issued = signer.sign(csr, p, so);
     j.new_cert = issued.certificate;
-    j.cert_pem = issued.certificate.to_pem();
+    j.cert_pem = issued.certificate.to_pem() + intermediates_pem(signer.issuer_chain());  // leaf, then intermediates
     j.key_pem = key.to_pem();
     for (auto& w : issued.warnings) j.warnings.push_back(j.target.cert_path + ": " + w);  // "capped at the CA's notAfter"
   });

@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <regex>
 
 #include "fast/public_key.hpp"
@@ -270,6 +271,55 @@ Signer::Signer(Certificate ca, KeyPair ca_key, std::string ca_source, std::strin
                     ", a broken hash (" + std::to_string(secbits) + "-bit security); make a new CA",
                 ca_source);
   ERR_clear_error();
+}
+
+void Signer::set_issuers(std::vector<Certificate> issuers, const std::string& source) {
+  const std::string& where = source.empty() ? ca_source_ : source;
+  const Certificate* below = &ca_;
+  for (size_t i = 0; i < issuers.size(); ++i) {
+    const Certificate& c = issuers[i];
+    if (!c.is_ca())
+      throw Error(Errc::ca, "certificate " + std::to_string(i + 2) + " of the chain is not a CA: " + c.subject_string(), where);
+    if (!below->signed_by(c))
+      throw Error(Errc::ca,
+                  "the chain is out of order or incomplete: certificate " + std::to_string(i + 2) + " (" + c.subject_string() +
+                      ") did not sign " + below->subject_string() + " (each certificate must be followed by its issuer)",
+                  where);
+    below = &c;
+  }
+  issuers_ = std::move(issuers);
+}
+
+std::vector<Certificate> Signer::issuer_chain() const {
+  std::vector<Certificate> chain{ca_};
+  chain.insert(chain.end(), issuers_.begin(), issuers_.end());
+  return chain;
+}
+
+std::string intermediates_pem(const std::vector<Certificate>& issuers) {
+  std::string pem;
+  for (const auto& c : issuers)
+    if (!c.self_signed()) pem += c.to_pem();
+  return pem;
+}
+
+void check_chain_allows(const std::vector<Certificate>& issuer_chain, const Usages& usages, const std::string& source) {
+  for (const Certificate& ca : issuer_chain) {
+    auto ca_ekus = ca.ext_key_usage();
+    if (ca_ekus.empty() || ca.self_signed()) continue;
+    for (const auto& need : usages.ext_key_usage) {
+      if (need != eku::server_auth && need != eku::client_auth) continue;
+      bool allowed = std::find(ca_ekus.begin(), ca_ekus.end(), need) != ca_ekus.end() ||
+                     std::find(ca_ekus.begin(), ca_ekus.end(), "2.5.29.37.0") != ca_ekus.end();
+      if (!allowed)
+        throw Error(Errc::ca,
+                    "the intermediate CA " + ca.subject_string() + " has an extended key usage without \"" +
+                        (need == eku::server_auth ? "server auth" : "client auth") +
+                        "\": etcd (Go) rejects every certificate it signs for that (x509: certificate specifies an "
+                        "incompatible key usage; etcd#16802)",
+                    source);
+    }
+  }
 }
 
 Issued Signer::sign(const Csr& csr, const Profile& profile, const SignOptions& options) const {

@@ -213,13 +213,6 @@ void check_pending_changes(const std::string& path, Findings& out) {
               "");
 }
 
-// The clients' trust file (clients/ca.pem, kubeadm clients/ca.crt): not a client certificate.
-bool is_clients_ca(const std::string& path, const std::string& file) {
-  for (Layout kind : {Layout::cfssl, Layout::kubeadm})
-    if (norm(file) == norm(detail::ClusterLayout::make(kind, path).clients_ca())) return true;
-  return false;
-}
-
 // A cluster output folder (ca/ or member folders, as made with its own CA or an existing one):
 // each member folder and the clients; anything else is one member's folder.
 Folder list_folder(const std::string& path, const VerifyOptions& opt, CertCache& cache, Findings& out) {
@@ -239,8 +232,13 @@ Folder list_folder(const std::string& path, const VerifyOptions& opt, CertCache&
               "etcd rejects every connection: open " + crl + ": no such file or directory");
   }
   if (cluster)
-    for (const auto& f : certificate_files(detail::ClusterLayout::make(Layout{}, path).clients_dir()))
-      if (!is_clients_ca(path, f)) folder.leaves.push_back(Leaf{f, detail::key_path_for_cert(f), {detail::Role::client}, {}, {}});
+    for (const auto& f : certificate_files(detail::ClusterLayout::make(Layout{}, path).clients_dir())) {
+      if (detail::is_clients_ca_file(f)) {  // the clients' trust file: must be the members' CA too
+        folder.member_cas.push_back({fs::path(f).parent_path().string(), f});
+        continue;
+      }
+      folder.leaves.push_back(Leaf{f, detail::key_path_for_cert(f), {detail::Role::client}, {}, {}});
+    }
   std::sort(folder.leaves.begin(), folder.leaves.end(), [](auto& a, auto& b) { return a.cert_path < b.cert_path; });
   check_pending_changes(path, out);
   return folder;
@@ -255,6 +253,7 @@ struct TrustContext {
   Seconds warn_within;
   std::string ca_file, crl_file;
   std::vector<Certificate> ca_certs;      // trusted roots and intermediates
+  std::vector<Certificate> intermediates; // the CAs under them that the leaf files carry (find_intermediates)
   std::optional<Crl> crl;
   std::set<std::string> revoked_serials;  // of `crl`
 };
@@ -291,6 +290,31 @@ void check_member_cas(const TrustContext& t, const Folder& folder, CertCache& ca
   }
 }
 
+// The intermediate CAs the leaves are issued under (a cluster signed by an intermediate): those
+// in the first leaf file that holds any, each issued under the trusted CA. They sign the CRL and
+// tell a leaf file that lacks them (chain-incomplete) from one signed by another CA. Only the
+// first few leaf files are read (the others are read by their checks, in parallel): every leaf
+// file of such a cluster carries them.
+std::vector<Certificate> find_intermediates(const std::vector<Certificate>& anchors, const Folder& folder, CertCache& cache) {
+  constexpr size_t kLeavesLooked = 8;
+  std::vector<Certificate> found;
+  for (size_t n = 0; n < folder.leaves.size() && n < kLeavesLooked; ++n) {
+    const Leaf& leaf = folder.leaves[n];
+    std::vector<Certificate> certs;
+    try {
+      certs = cache.certs_in(leaf.cert_path);
+    } catch (const Error&) {
+      continue;  // reported with the leaf
+    }
+    for (size_t i = 1; i < certs.size(); ++i)
+      if (certs[i].is_ca() && !certs[i].self_signed() &&
+          !detail::check_chain(anchors, certs[i], {certs.begin() + 1, certs.end()}).chain.empty())
+        found.push_back(certs[i]);
+    if (!found.empty()) break;
+  }
+  return found;
+}
+
 // The CRL: --crl, else the one next to the CA when there is one.
 void load_crl(TrustContext& t, const VerifyOptions& opt, Findings& out) {
   CrlPaths next_to_ca = CrlPaths::for_ca(t.ca_file);
@@ -302,8 +326,9 @@ void load_crl(TrustContext& t, const VerifyOptions& opt, Findings& out) {
   try {
     t.crl = Crl::from_bytes(read_text_file(t.crl_file, Errc::input), t.crl_file);
     for (const auto& r : t.crl->revoked()) t.revoked_serials.insert(r.serial);
-    if (!std::any_of(t.ca_certs.begin(), t.ca_certs.end(), [&](const Certificate& c) { return t.crl->signed_by(c); }))
-      out.add(Severity::error, t.crl_file, "crl-signature", "the CRL is not signed by the trusted CA", "");
+    if (!std::any_of(t.ca_certs.begin(), t.ca_certs.end(), [&](const Certificate& c) { return t.crl->signed_by(c); }) &&
+        !std::any_of(t.intermediates.begin(), t.intermediates.end(), [&](const Certificate& c) { return t.crl->signed_by(c); }))
+      out.add(Severity::error, t.crl_file, "crl-signature", "the CRL is not signed by the trusted CA or an intermediate CA of the leaves", "");
     if (auto next = t.crl->next_update(); next && *next <= t.now)
       out.add(Severity::warning, t.crl_file, "crl-stale",
               "the CRL's next update was due " + format_rfc3339(*next) + " (" + format_time_left(*next, t.now) + "); run etcd-pki crl",
@@ -338,7 +363,7 @@ void check_member_crls(const TrustContext& t, const Folder& folder, Findings& ou
 }
 
 TrustContext load_trust(const std::string& path, const VerifyOptions& opt, const Folder& folder, CertCache& cache, Findings& out) {
-  TrustContext t{path, now_or(opt.now), opt.warn_within, trust_file(path, opt, folder), {}, {}, {}, {}};
+  TrustContext t{path, now_or(opt.now), opt.warn_within, trust_file(path, opt, folder), {}, {}, {}, {}, {}};
   t.ca_certs = cache.certs_in(t.ca_file, Errc::ca);
   if (t.ca_certs.empty()) throw Error(Errc::ca, "no certificate in the CA file", t.ca_file);
   // A CA rotation under way (rotate.hpp): the new CA in ca.next/ is trusted too.
@@ -355,6 +380,7 @@ TrustContext load_trust(const std::string& path, const VerifyOptions& opt, const
     check_time(t, c, t.ca_file, "CA certificate", out);
   }
   check_member_cas(t, folder, cache, out);
+  t.intermediates = find_intermediates(t.ca_certs, folder, cache);
   load_crl(t, opt, out);
   check_member_crls(t, folder, out);
   return t;
@@ -400,10 +426,54 @@ void check_key_file(const TrustContext& t, const std::string& key_path, const Ce
 
 // The chain of `cert` to the trusted CA, with the file's extra certificates as intermediates.
 // Returns the verified chain (leaf first), empty on failure (a finding is added).
+// Issued by `issuer`: its name and its signature.
+bool issued_by(const Certificate& cert, const Certificate& issuer) {
+  return cert.issuer_string() == issuer.subject_string() && cert.signed_by(issuer);
+}
+
+// The file's certificates in the order etcd sends them: leaf, then each one's issuer. Go takes
+// them in any order; other TLS stacks (and humans) expect this one.
+void check_chain_order(const std::vector<Certificate>& certs, const std::string& file, Findings& out) {
+  for (size_t i = 1; i < certs.size(); ++i)
+    if (!issued_by(certs[i - 1], certs[i])) {
+      out.add(Severity::warning, file, "chain-order",
+              "the file's certificates are not in chain order: certificate " + std::to_string(i + 1) + " (" +
+                  certs[i].subject_string() + ") did not issue certificate " + std::to_string(i) + " (" +
+                  certs[i - 1].subject_string() + "); write the leaf, then its issuer, then that one's",
+              "none (Go builds the chain in any order); stricter TLS clients may reject it");
+      return;
+    }
+}
+
+// Where the way up from the leaf stops when neither the file nor the trust holds the next issuer:
+// the certificate whose issuer is missing, or nullopt when every issuer up to an anchor is there.
+std::optional<Certificate> missing_issuer_of(const TrustContext& t, const Certificate& cert, const std::vector<Certificate>& extra) {
+  Certificate at = cert;
+  for (size_t step = 0; step <= extra.size(); ++step) {
+    if (std::any_of(t.ca_certs.begin(), t.ca_certs.end(), [&](const Certificate& a) { return issued_by(at, a); })) return std::nullopt;
+    auto up = std::find_if(extra.begin(), extra.end(), [&](const Certificate& c) { return issued_by(at, c); });
+    if (up == extra.end() || at.self_signed()) return at;
+    at = *up;
+  }
+  return std::nullopt;  // a loop: the chain check reports it
+}
+
 std::vector<Certificate> check_chain(const TrustContext& t, const Certificate& cert, const std::vector<Certificate>& extra,
                                      const std::string& file, Findings& out) {
   detail::ChainCheck got = detail::check_chain(t.ca_certs, cert, extra);
-  if (got.chain.empty())
+  // Incomplete rather than signed by another CA: the file holds part of the chain, or the missing
+  // issuer is an intermediate other leaf files carry.
+  auto missing = got.chain.empty() ? missing_issuer_of(t, cert, extra) : std::nullopt;
+  if (missing && !missing->self_signed() &&
+      (missing->sha256_fingerprint() != cert.sha256_fingerprint() ||
+       std::any_of(t.intermediates.begin(), t.intermediates.end(), [&](const Certificate& c) { return issued_by(*missing, c); })))
+    out.add(Severity::error, file, "chain-incomplete",
+            "the chain to the trusted CA " + (t.ca_certs.empty() ? std::string() : t.ca_certs.front().subject_string()) +
+                " is incomplete: the issuer of " + (missing->is_ca() ? "intermediate " : "") + missing->subject_string() + " (" +
+                missing->issuer_string() + ") is neither in the file nor trusted; append the intermediate CA certificates after "
+                "the leaf (the CA's chain file without its root)",
+            detail::kUnknownAuthority + " (the other side logs: remote error: tls: bad certificate)");
+  else if (got.chain.empty())
     out.add(Severity::error, file, "chain",
             std::string("not signed by the trusted CA ") + (t.ca_certs.empty() ? "" : t.ca_certs.front().subject_string()) + " (" +
                 got.failure + "; issuer is " + cert.issuer_string() + ")",
@@ -456,12 +526,14 @@ void check_usages(const Certificate& cert, const std::set<detail::Role>& roles, 
   }
 }
 
-// The issuers of the verified chain: a leaf outliving its CA, an intermediate whose EKU does not
-// cover the leaf's.
-void check_issuers(const Certificate& cert, const std::vector<Certificate>& chain, const std::string& file, Findings& out) {
+// The issuers of the verified chain: an intermediate out of its validity, a leaf outliving its CA,
+// an intermediate whose EKU does not cover the leaf's.
+void check_issuers(const TrustContext& t, const Certificate& cert, const std::vector<Certificate>& chain, const std::string& file,
+                   Findings& out) {
   auto ekus = cert.ext_key_usage();
   for (size_t i = 1; i < chain.size(); ++i) {
     const Certificate& ca = chain[i];
+    if (i + 1 < chain.size()) check_time(t, ca, file, "intermediate CA " + ca.subject_string(), out);  // the anchor: load_trust
     if (i == 1 && cert.not_after() > ca.not_after())
       out.add(Severity::warning, file, "outlives-ca",
               "valid until " + format_rfc3339(cert.not_after()) + ", after its CA expires (" + format_rfc3339(ca.not_after()) + ")",
@@ -525,7 +597,8 @@ std::vector<Finding> check_leaf(const TrustContext& t, const Leaf& leaf) {
   check_usages(cert, leaf.roles, file, out);
   if (leaf.roles.count(detail::Role::server) || leaf.roles.count(detail::Role::peer))
     check_sans(cert, leaf.addresses, file, roles, out);
-  check_issuers(cert, chain, file, out);
+  check_issuers(t, cert, chain, file, out);
+  check_chain_order(*certs, file, out);
   check_revoked(t, cert, file, out);
   return std::move(out.list);
 }

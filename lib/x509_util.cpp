@@ -223,4 +223,10 @@ bool public_key_matches(const X509_PUBKEY* spki, EVP_PKEY* key) {
   return decoded && EVP_PKEY_eq(decoded.get(), key) == 1;
 }
 
+Certificate first_certificate(std::string_view pem, const std::string& source, Errc category) {
+  std::vector<Certificate> certs = Certificate::all_from_pem(pem, source, category);
+  if (certs.empty()) throw Error(category, "no PEM certificate found", source);
+  return std::move(certs.front());
+}
+
 }  // namespace etcd_pki::detail

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "etcd_pki/certificate.hpp"
 #include "etcd_pki/hosts.hpp"
 #include "etcd_pki/request.hpp"
 #include "ossl.hpp"
@@ -34,6 +35,10 @@ std::string subject_string(const X509_NAME* name);
 // A DNS, email or URI name with a san_problem (hosts.hpp) is Errc::input.
 ossl::GeneralNames encode_sans(const Sans& sans);
 Sans decode_sans(const GENERAL_NAMES* names);
+
+// The first certificate of a file that may hold a chain (leaf first, as etcd reads cert-file); a
+// file without one is an error of `category` naming `source`.
+Certificate first_certificate(std::string_view pem, const std::string& source, Errc category = Errc::input);
 
 // An extension from an OpenSSL v3 struct (X509V3_EXT_i2d).
 ossl::Ext make_ext(int nid, bool critical, void* value);

@@ -21,12 +21,17 @@ struct Bundle {
   std::optional<Csr> csr;
   std::optional<KeyPair> key;
   std::vector<std::string> warnings;
+  // The certificate's issuers, nearest first, up to the root when known (Signer::issuer_chain).
+  // A leaf's PEM is the leaf, then those that are not self-signed (intermediates_pem); a CA signed
+  // by another gets them in its chain file instead (CfsslOutput::chain), its own PEM stays alone.
+  std::vector<Certificate> issuers;
 };
 
 // PEM text as cfssl prints it and cfssljson reads it: a rendered Bundle, or what
 // from_cfssl_json found (text someone else made, passed on unparsed).
 struct CfsslOutput {
   std::optional<std::string> cert, csr, key;
+  std::optional<std::string> chain;  // an intermediate CA's chain file: it, then its issuers (not in cfssl's JSON)
 };
 
 // The bundle's objects as PEM; the key is encrypted (KeyPair::to_pem_encrypted) when a
@@ -44,7 +49,7 @@ std::string to_cfssl_json(const Bundle& bundle);
 // returned as given (not parsed).
 CfsslOutput from_cfssl_json(std::string_view text, bool bare, const std::string& source = "stdin");
 
-// The files of a bundle: DIR/BASE.pem, DIR/BASE-key.pem, DIR/BASE.csr (those present).
+// The files of a bundle: DIR/BASE.pem, DIR/BASE-key.pem, DIR/BASE.csr, DIR/BASE-chain.pem (those present).
 std::vector<OutputFile> bundle_files(const CfsslOutput& pem, const std::string& dir, const std::string& base);
 std::vector<OutputFile> bundle_files(const Bundle& bundle, const std::string& dir, const std::string& base);
 

@@ -53,6 +53,10 @@ struct ClusterSpec {
 
 enum class Layout : int { cfssl, kubeadm };
 
+// What the trust files (each member's ca.pem, clients/ca.pem) hold when the CA that signs is an
+// intermediate: the root of its chain (default), or that intermediate itself.
+enum class TrustAnchor { root, issuer };
+
 struct ClusterOptions {
   std::string out_dir = "pki";
   Layout layout = Layout::cfssl;
@@ -71,6 +75,7 @@ struct ClusterOptions {
   // Every member's initial-cluster-state: "new" or "existing". Empty: a member new to an output
   // folder that has member folders joins a running cluster ("existing"); the others keep theirs.
   std::string initial_cluster_state;
+  TrustAnchor trust = TrustAnchor::root;  // the trust files: the root of the signing CA's chain, or that CA
 };
 
 // A member that joins or leaves a running cluster in this run, and what to run on the cluster.

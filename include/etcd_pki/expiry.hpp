@@ -17,7 +17,7 @@ std::string guess_role(const std::string& path, const Certificate& cert);
 struct ExpiryEntry {
   std::string file;                 // the first file holding it ("FILE#2": the second certificate in FILE)
   std::vector<std::string> copies;  // the other files with the same certificate
-  std::string role;                 // guess_role, or "crl"
+  std::string role;                 // guess_role, "intermediate" (a CA not self-signed), or "crl"
   TimePoint expires;                // notAfter, or the CRL's nextUpdate
   std::string ca;                   // the issuer's CN (or whole subject when it has no CN)
   std::string subject;              // "CRL" for a CRL

@@ -69,12 +69,35 @@ class Signer {
 
   const Certificate& ca_certificate() const { return ca_; }
   const KeyPair& ca_key() const { return key_; }
+  const std::string& ca_source() const { return ca_source_; }  // the CA certificate's name in messages
+
+  // The CA's own issuers, nearest first, up to the root when known (load_signer reads them from the
+  // CA file's further certificates, else from its chain file). Each must have signed the one
+  // before it and be a CA, else Errc::ca naming `source`.
+  void set_issuers(std::vector<Certificate> issuers, const std::string& source = {});
+  const std::vector<Certificate>& issuers() const { return issuers_; }
+  // What a certificate it signs is issued under: the CA, then its issuers (Bundle::issuers).
+  std::vector<Certificate> issuer_chain() const;
+  // The top of issuer_chain(): the root when it is known (the CA itself for a root).
+  const Certificate& root() const { return issuers_.empty() ? ca_ : issuers_.back(); }
 
  private:
   Certificate ca_;
   KeyPair key_;
   std::string ca_source_;
+  std::vector<Certificate> issuers_;
 };
+
+// Go (so etcd) requires the EKU of every intermediate CA, when it has one, to allow the leaf's
+// server and client auth (etcd#16802): an intermediate of `issuer_chain` that does not allow those
+// of `usages` is Errc::ca naming `source`. A root's EKU is not checked. issue, sign_csr, cluster and
+// renew check it before signing; Signer::sign does not (tests make such chains on purpose).
+void check_chain_allows(const std::vector<Certificate>& issuer_chain, const Usages& usages, const std::string& source);
+
+// What follows a leaf in its certificate file: the certificates of `issuers` that are not
+// self-signed (the intermediates, nearest first; never the root), as PEM. Empty for a leaf signed
+// by a root. Go's tls.LoadX509KeyPair and etcd read a file so made as leaf + chain.
+std::string intermediates_pem(const std::vector<Certificate>& issuers);
 
 // The CA profile for a request's "ca" block: built-in "ca" profile with the request's expiry
 // (default 43800h), backdate, pathlen/pathlenzero and crl_url.

@@ -327,7 +327,9 @@ cmp -s <(jq -j .csr x-sign.json) c-inter-req.csr && pass "TV13: csr = the input 
 jq -j .cert x-sign.json >x-inter.pem
 run "$E" sign --ca e-root.pem --ca-key e-root-key.pem --config config.json --profile intermediate --name e-inter e-inter-req.csr
 expect_rc "TV13: etcd-pki sign (files)" 0
-expect_eq "TV13: sign writes only the certificate" "e-inter.pem" "$(ls e-inter* | grep -v req | tr '\n' ' ' | sed 's/ $//')"
+# Unlike cfssl, a CA certificate gets its chain file next to it (docs/cfssl-compat.md row 24).
+expect_eq "TV13: sign writes the certificate and its chain file" "e-inter-chain.pem e-inter.pem" "$(ls e-inter* | grep -v req | tr '\n' ' ' | sed 's/ $//')"
+check "TV13: e-inter-chain.pem is e-inter.pem then e-root.pem" cmp -s e-inter-chain.pem <(cat e-inter.pem e-root.pem)
 for x in x-inter e-inter; do compare_certs "TV13 intermediate ($x)" c-inter.pem $x.pem; done
 expect_eq "TV13: KU" "critical: Digital Signature, Certificate Sign, CRL Sign" "$(cert_ext x-inter.pem keyUsage)"
 expect_eq "TV13: profile pathlen 0 overrides the CSR's 2" "critical: CA:TRUE, pathlen:0" "$(cert_ext x-inter.pem basicConstraints)"

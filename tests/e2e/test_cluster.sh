@@ -96,7 +96,7 @@ DAY=86400
 IC3="etcd-1=https://10.20.13.10:2380,etcd-2=https://10.20.13.11:2380,etcd-3=https://10.20.13.12:2380"
 crun "$ETCD_PKI" cluster --initial-cluster "$IC3" --client root --client kube-apiserver-etcd-client --out pki
 rc_is "seed: cluster succeeds" 0
-has "seed: summary counts (CA + 3x2 + 2 clients issued)" "3 members, 2 clients in pki: issued 9, kept 0, wrote 43 files" "$ERR"
+has "seed: summary counts (CA + 3x2 + 2 clients issued)" "3 members, 2 clients in pki: issued 9, kept 0, wrote 44 files" "$ERR"
 
 expected_tree="ca
 ca/ca-crl.pem
@@ -106,6 +106,7 @@ ca/ca.crl
 ca/ca.csr
 ca/ca.pem
 clients
+clients/ca.pem
 clients/kube-apiserver-etcd-client-key.pem
 clients/kube-apiserver-etcd-client.pem
 clients/root-key.pem
@@ -628,6 +629,7 @@ ca/ca.crt
 ca/ca.csr
 ca/ca.key
 clients
+clients/ca.crt
 clients/root.crt
 clients/root.key"
 for n in 1 2; do

@@ -93,7 +93,7 @@ before=$(full_state pki)
 run "$E" expiry pki
 expect_rc "expiry pki (fresh certificates): exit 0" 0
 expect_match "expiry: a leaf row with role and CA" 'pki/a/server\.pem +server +[0-9T:Z-]+ +364d [0-9]+h +etcd-ca' "$OUT"
-expect_match "expiry: the CA counted once with its copies" 'pki/[a-z]+/ca\.pem \(\+2 copies\) +ca ' "$OUT"
+expect_match "expiry: the CA counted once with its copies (clients/ca.pem too)" 'pki/[a-z]+/ca\.pem \(\+3 copies\) +ca ' "$OUT"
 expect_contains "expiry: summary" "7 certificate(s) and CRL(s); 0 due" "$OUT"
 run "$E" expiry --within 400d pki
 expect_rc "expiry --within 400d: exit 1 (the 1-year leaves are due)" 1
@@ -106,7 +106,7 @@ expect_eq "expiry --json: within_seconds (30d)" 2592000 "$(json_get "$OUT" 'j["w
 expect_eq "expiry --json: crl_within_seconds (1d)" 86400 "$(json_get "$OUT" 'j["crl_within_seconds"]')"
 expect_eq "expiry --json: 7 entries (the CRL cluster made counted once, with its copies)" 7 "$(json_get "$OUT" 'len(j["entries"])')"
 expect_eq "expiry --json: sorted by expiry, the CA last" ca "$(json_get "$OUT" 'j["entries"][-1]["role"]')"
-expect_eq "expiry --json: the CA's 2 copies" 2 "$(json_get "$OUT" 'len(j["entries"][-1]["copies"])')"
+expect_eq "expiry --json: the CA's 3 copies (clients/ca.pem too)" 3 "$(json_get "$OUT" 'len(j["entries"][-1]["copies"])')"
 expect_eq "expiry --json: roles" "ca client crl peer peer server server" "$(json_get "$OUT" '" ".join(sorted(e["role"] for e in j["entries"]))')"
 expect_eq "expiry --json: a/server.pem fields" "CN=a|etcd-ca|server|False" \
   "$(json_get "$OUT" '"|".join(str(x) for e in j["entries"] if e["file"] == "pki/a/server.pem" for x in (e["subject"], e["ca"], e["role"], e["within"]))')"

@@ -506,12 +506,13 @@ TEST_CASE("build_cluster: the seed topology, then kept, extended, refused and fo
   CHECK(sorted(r.issued) == kAllLabels);
   CHECK(r.reused.empty());
   CHECK(r.warnings.empty());
-  // The CA (3 files, its index and its empty CRL in DER and PEM), 2 client files, 11 per member.
-  CHECK(r.written.size() == 3 + 3 + 2 + 3 * 11);
+  // The CA (3 files, its index and its empty CRL in DER and PEM), 2 client files and the clients'
+  // trust file, 11 per member.
+  CHECK(r.written.size() == 3 + 3 + 2 + 1 + 3 * 11);
   for (const auto& w : r.written) CHECK_THAT(w, Catch::Matchers::StartsWith(out + "/"));
 
   std::set<std::string> want{"ca",       "ca/ca.pem",        "ca/ca-key.pem",       "ca/ca.csr", "ca/ca-index.txt", "ca/ca.crl",
-                             "ca/ca-crl.pem", "clients", "clients/root.pem", "clients/root-key.pem"};
+                             "ca/ca-crl.pem", "clients", "clients/ca.pem", "clients/root.pem", "clients/root-key.pem"};
   for (const char* m : {"etcd-1", "etcd-2", "etcd-3"})
     for (const char* f : {"", "/ca.pem", "/ca.crl", "/server.pem", "/server-key.pem", "/peer.pem", "/peer-key.pem", "/etcd.conf.yml",
                           "/etcd.env", "/etcd.service", "/etcdctl.env", "/MANIFEST"})
@@ -936,7 +937,7 @@ TEST_CASE("build_cluster: kubeadm layout", "[cluster]") {
                                                      "etcd-2/apiserver-etcd-client", "etcd-2/healthcheck-client",
                                                      "etcd-2/peer", "etcd-2/server"});
   std::set<std::string> want{"ca",      "ca/ca.crt", "ca/ca.key",        "ca/ca.csr",       "ca/ca-index.txt",
-                             "ca/ca.crl", "ca/ca-crl.pem", "clients", "clients/root.crt", "clients/root.key"};
+                             "ca/ca.crl", "ca/ca-crl.pem", "clients", "clients/ca.crt", "clients/root.crt", "clients/root.key"};
   for (const char* m : {"etcd-1", "etcd-2"})
     for (const char* f : {"", "/etcd", "/etcd/ca.crt", "/etcd/ca.crl", "/etcd.env", "/etcd.service", "/etcd/server.crt", "/etcd/server.key", "/etcd/peer.crt",
                           "/etcd/peer.key", "/etcd/healthcheck-client.crt", "/etcd/healthcheck-client.key",

@@ -260,11 +260,11 @@ TEST_CASE("load_signer: reads ca.pem and ca-key.pem and checks them", "[pipeline
     // A passphrase given for a plain key is not needed, and harmless.
     CHECK_NOTHROW(load_signer(tmp / "ca.pem", tmp / "ca-key.pem", pass));
   }
-  SECTION("two certificates in ca.pem") {
+  SECTION("two certificates in ca.pem: the second must be the CA's issuer") {
     write_files({{tmp / "two.pem", test_ca().certificate->to_pem() + leaf.certificate->to_pem(), 0644, false}}, false);
     Error e = catch_error([&] { load_signer(tmp / "two.pem", tmp / "ca-key.pem"); });
     CHECK(e.category() == Errc::ca);
-    CHECK_THAT(e.message(), Contains("holds 2 certificates"));
+    CHECK_THAT(e.message(), Contains("certificate 2 of the chain is not a CA"));
   }
 }
 
