@@ -7,7 +7,7 @@
 #   1. Twice, with a new CA key and with --same-key: `cluster` (m1..m3, client root), the members
 #      started from their etcd.env (start_from_env), a copy of root's pair kept (the old client
 #      certificate). A background writer puts key-1, key-2, ... through all three endpoints with
-#      clients/root.pem and the clients' trust file (pki/clients/ca.pem, made by begin), each put
+#      clients/root.pem and the clients' trust file (pki/clients/ca.pem, written by cluster), each put
 #      retried for at most 10 s before it counts as failed. Meanwhile: begin, a rolling restart (one
 #      member at a time: SIGTERM, wait for its exit, start from its etcd.env, wait until healthy),
 #      reissue (new key only: with the same key it is optional and skipped), finish, a rolling
@@ -148,8 +148,8 @@ rotation() {
   expect_rc "$MODE: cluster spec.json (m1..m3 on 127.0.0.1-3:$CLIENT_PORT, client root)" 0
   cp "$ROOT" "$WORK/$MODE/old-root.pem" && cp "$ROOT_KEY" "$WORK/$MODE/old-root-key.pem"
   cp "$PKI/ca/ca.pem" "$WORK/$MODE/old-ca.pem"
-  # The clients' trust file exists from begin on; until then clients trust ca/ca.pem (same content).
-  cp "$PKI/ca/ca.pem" "$PKI/clients/ca.pem"
+  # cluster writes the clients' trust file (the CA); begin adds the new CA to it, finish leaves the new one.
+  expect_eq "$MODE: clients/ca.pem is the CA before begin" "$(cat "$PKI/ca/ca.pem")" "$(cat "$PKI/clients/ca.pem")"
   for n in 1 2 3; do OFF[$n]=$(log_size "$n"); start_from_env "$n" "$INSTALL"; done
   if ! wait_for 60 all_healthy 1 2 3; then fail "$MODE: the three members healthy"; return; fi
   pass "$MODE: the three members healthy"
