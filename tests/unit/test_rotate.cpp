@@ -44,6 +44,16 @@ RotateOptions at_later(bool same_key = false) {
   return o;
 }
 
+// A one-member cluster whose CA key is encrypted with `passphrase`; its options (out_dir).
+ClusterOptions encrypted_cluster(const TempDir& tmp, const std::string& passphrase) {
+  ClusterOptions opt;
+  opt.out_dir = tmp / "pki";
+  opt.now = kNow;
+  opt.ca_passphrase = Passphrase(passphrase);
+  build_cluster(ClusterSpec::from_initial_cluster("m1=https://127.0.0.1:2380"), opt);
+  return opt;
+}
+
 Certificate cert_of(const std::string& path) { return Certificate::all_from_pem(slurp(path), path).front(); }
 size_t certs_in(const std::string& path) { return Certificate::all_from_pem(slurp(path), path).size(); }
 
@@ -193,12 +203,7 @@ TEST_CASE("rotate-ca: a leaf whose key is missing stops the step, nothing change
 
 TEST_CASE("rotate-ca begin: an encrypted CA key gets an encrypted successor, with the same passphrase") {
   TempDir tmp;
-  ClusterSpec spec = ClusterSpec::from_initial_cluster("m1=https://127.0.0.1:2380");
-  ClusterOptions opt;
-  opt.out_dir = tmp / "pki";
-  opt.now = kNow;
-  opt.ca_passphrase = Passphrase("s3cret");
-  build_cluster(spec, opt);
+  ClusterOptions opt = encrypted_cluster(tmp, "s3cret");
   RotateOptions o = at_later();
   CHECK(catch_error([&] { rotate_begin(opt.out_dir, o); }).category() == Errc::key);
   o.passphrase = Passphrase("s3cret");
@@ -211,12 +216,7 @@ TEST_CASE("rotate-ca begin: an encrypted CA key gets an encrypted successor, wit
 
 TEST_CASE("rotate-ca begin: a passphrase typed at the prompt decrypts the old key and encrypts the new one, asked once") {
   TempDir tmp;
-  ClusterSpec spec = ClusterSpec::from_initial_cluster("m1=https://127.0.0.1:2380");
-  ClusterOptions opt;
-  opt.out_dir = tmp / "pki";
-  opt.now = kNow;
-  opt.ca_passphrase = Passphrase("typed");
-  build_cluster(spec, opt);
+  ClusterOptions opt = encrypted_cluster(tmp, "typed");
   RotateOptions o = at_later();
   int asked = 0;
   o.passphrase = Passphrase::asking([&](const std::string&, bool confirm) {
