@@ -49,7 +49,10 @@ std::string colon_hex(const std::string& bytes) {
 
 std::string serial_colon(const std::string& hex) {  // "1A2B3" -> "01:A2:B3"
   std::string h = hex.size() % 2 ? "0" + hex : hex, out;
-  for (size_t i = 0; i < h.size(); i += 2) out += (i ? ":" : "") + h.substr(i, 2);
+  for (size_t i = 0; i < h.size(); i += 2) {
+    if (i) out += ':';
+    out.append(h, i, 2);
+  }
   return out;
 }
 
