@@ -2,9 +2,10 @@
 # The CA key's passphrase asked for on a terminal (a pseudo-terminal driven by expect, tty.exp):
 # only when stdin is a terminal, no passphrase was given and a key needs one; without echo; twice
 # for a new key (init-ca/cluster --encrypt). Not a terminal: never asked, the usual error.
-source "$(dirname "$0")/lib.sh"
+E2E_DIR=$(cd "$(dirname "$0")" && pwd)  # lib.sh changes into the scratch folder
+source "$E2E_DIR/lib.sh"
 E="$ETCD_PKI"
-TTY="expect $(dirname "$0")/tty.exp"
+TTY="expect $E2E_DIR/tty.exp"
 unset ETCD_PKI_CA_PASSPHRASE
 PW='tty horse battery'
 NEW="Passphrase to encrypt the CA key"
