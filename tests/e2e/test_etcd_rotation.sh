@@ -120,7 +120,8 @@ writer() {
       if [ $SECONDS -ge $deadline ]; then echo "key-$i" >>"$WORK/writer.failed"; break; fi
       sleep 0.2
     done
-    echo "$i" >"$WORK/writer.last"
+    # Renamed into place: a reader never sees the file truncated and empty.
+    echo "$i" >"$WORK/writer.last.tmp" && mv -f "$WORK/writer.last.tmp" "$WORK/writer.last"
   done
 }
 stopped() { ! kill -0 "$1" 2>/dev/null; }
@@ -179,8 +180,10 @@ rotation() {
   expect_rc "$MODE: rotate-ca finish" 0
   expect_contains "$MODE: finish says to restart each member" "restart each member, one at a time" "$OUT"
   rolling_restart
+  local before_last
+  before_last=$(cat "$WORK/writer.last")
   check "$MODE: the writer put at least one key after the last restart" wait_for 30 \
-    bash -c "[ \$(cat '$WORK/writer.last') -gt $(cat "$WORK/writer.last") ]"
+    bash -c "[ \$(cat '$WORK/writer.last') -gt $before_last ]"
   stop_writer
 
   expect_eq "$MODE: no put failed (each retried for at most 10 s)" "" "$(head -3 "$WORK/writer.failed")"
