@@ -138,9 +138,7 @@ std::string ClusterLayout::member_ca_rel() const { return kind == Layout::kubead
 std::string ClusterLayout::member_crl_rel() const { return kind == Layout::kubeadm ? "etcd/ca.crl" : "ca.crl"; }
 
 std::string ClusterLayout::removed_member_dir(const std::string& member, TimePoint when) const {
-  std::string stamp = format_rfc3339(when);  // 2026-12-06T22:15:00Z -> 20261206T221500Z
-  stamp.erase(std::remove_if(stamp.begin(), stamp.end(), [](char c) { return c == '-' || c == ':'; }), stamp.end());
-  return out + "/" + std::string(removed_dir) + "/" + member + "-" + stamp;
+  return out + "/" + std::string(removed_dir) + "/" + member + "-" + utc_stamp(when);
 }
 
 MemberCert ClusterLayout::etcdctl_cert() const {
