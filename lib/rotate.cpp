@@ -75,9 +75,9 @@ std::vector<std::string> plain_files(const std::string& dir) {
 }
 
 void classify_trust(RotationStatus& s, const ClusterLayout& layout, const std::optional<Certificate>& next) {
+  const std::string pem = next ? next->to_pem() : "";
   for (const auto& f : trust_files(layout)) {
     auto certs = certs_of(f, Errc::ca);
-    std::string pem = next ? next->to_pem() : "";
     bool has_new = next && std::any_of(certs.begin(), certs.end(), [&](const Certificate& c) { return c.to_pem() == pem; });
     (!has_new ? s.trust_old : certs.size() == 1 ? s.trust_new : s.trust_both).push_back(f);
   }
